@@ -1,0 +1,238 @@
+/**
+ * The whole database, one Drizzle schema shared by libSQL (Bun) and D1 (the edge).
+ * Times are integer milliseconds since the epoch (UTC); JSON is stored as text.
+ * Triggers that keep the event log honest live in a custom migration (see migrations/).
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** One row per bulk action: what the tracker shows plus the engine's bookkeeping. */
+export const actions = sqliteTable(
+  "actions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    referenceId: text("reference_id").notNull(),
+    taskId: text("task_id"),
+    step: integer("step").notNull().default(1),
+    steps: integer("steps").notNull().default(1),
+    portalId: text("portal_id").notNull(),
+    requesterId: text("requester_id").notNull(),
+    requesterName: text("requester_name").notNull(),
+    requesterEmail: text("requester_email").notNull(),
+    requesterRole: text("requester_role").notNull(),
+    type: text("type").notNull(),
+    status: text("status").notNull(),
+    fileName: text("file_name"),
+    params: text("params").notNull().default("{}"),
+    notify: integer("notify").notNull().default(1),
+    total: integer("total").notNull().default(0),
+    processed: integer("processed").notNull().default(0),
+    succeeded: integer("succeeded").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    warnings: integer("warnings").notNull().default(0),
+    failureReason: text("failure_reason"),
+    createdAt: integer("created_at").notNull(),
+    scheduledFor: integer("scheduled_for"),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+    /** Rows in report_rows for this action; a report exists when > 0. */
+    reportRows: integer("report_rows").notNull().default(0),
+    reportExpiresAt: integer("report_expires_at"),
+    reportExpired: integer("report_expired").notNull().default(0),
+    /** Grows with every visible change; the event trigger fires on it. */
+    version: integer("version").notNull().default(1),
+    idempotencyKey: text("idempotency_key"),
+    /** Engine: when the action may be claimed (null while its input is still being staged). */
+    runAt: integer("run_at"),
+    /** Engine: another action that must end first (step 2 of a task waits for step 1). */
+    waitFor: integer("wait_for"),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Engine: the next input position to process (row index or item index). */
+    checkpoint: integer("checkpoint").notNull().default(0),
+    /** Engine: handler-owned state that must survive a crash (JSON). */
+    state: text("state").notNull().default("{}"),
+  },
+  (t) => [
+    uniqueIndex("actions_reference_id").on(t.referenceId),
+    index("actions_owner_list").on(t.portalId, t.requesterId, t.id),
+    uniqueIndex("actions_idempotency").on(t.portalId, t.requesterId, t.idempotencyKey),
+    index("actions_due").on(t.status, t.runAt),
+    index("actions_report_expiry").on(t.reportExpired, t.reportExpiresAt),
+  ],
+);
+
+/** Append-only log of action changes, written by a trigger in the same transaction as the change. */
+export const actionEvents = sqliteTable(
+  "action_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actionId: integer("action_id").notNull(),
+    portalId: text("portal_id").notNull(),
+    requesterId: text("requester_id").notNull(),
+    kind: text("kind").notNull(),
+    version: integer("version").notNull(),
+    /** JSON snapshot of the actions row (its column names in camelCase). */
+    snapshot: text("snapshot").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("action_events_owner").on(t.portalId, t.requesterId, t.id), index("action_events_created").on(t.createdAt)],
+);
+
+/** Staged input, in chunks of many items, so a worker resumes by position after a crash. */
+export const actionInputs = sqliteTable(
+  "action_inputs",
+  {
+    actionId: integer("action_id").notNull(),
+    chunk: integer("chunk").notNull(),
+    /** Position of the first item of the chunk (0-based). */
+    first: integer("first").notNull(),
+    count: integer("count").notNull(),
+    /** JSON array of items. */
+    items: text("items").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.actionId, t.chunk] })],
+);
+
+/** One line of an error report: a row with an Error or a Warning. */
+export const reportRows = sqliteTable(
+  "report_rows",
+  {
+    actionId: integer("action_id").notNull(),
+    row: integer("row").notNull(),
+    status: text("status").notNull(),
+    identifier: text("identifier").notNull(),
+    issue: text("issue").notNull(),
+    resolution: text("resolution").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.actionId, t.row] })],
+);
+
+/** Email outbox: written with the change that causes the email, delivered by a separate job. */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actionId: integer("action_id"),
+    /** Unique per email; also the Resend idempotency key, so a retry never sends twice. */
+    idempotencyKey: text("idempotency_key").notNull(),
+    toAddress: text("to_address").notNull(),
+    subject: text("subject").notNull(),
+    textBody: text("text_body").notNull(),
+    htmlBody: text("html_body").notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    leaseExpiresAt: integer("lease_expires_at"),
+    lastError: text("last_error"),
+    providerId: text("provider_id"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [uniqueIndex("outbox_idempotency").on(t.idempotencyKey), index("outbox_due").on(t.status, t.nextAttemptAt)],
+);
+
+/** Blobs (content packages) when no file system or R2 is at hand. */
+export const blobs = sqliteTable("blobs", {
+  key: text("key").primaryKey(),
+  data: text("data").notNull(),
+  size: integer("size").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+// ---- The portal's own data that actions change ----
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    portalId: text("portal_id").notNull(),
+    email: text("email").notNull(),
+    firstName: text("first_name").notNull().default(""),
+    lastName: text("last_name").notNull().default(""),
+    role: text("role").notNull().default("learner"),
+    department: text("department").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("users_portal_email").on(t.portalId, t.email)],
+);
+
+export const groups = sqliteTable(
+  "groups",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    portalId: text("portal_id").notNull(),
+    name: text("name").notNull(),
+    /** Dynamic rule as JSON ({ attribute, operator, value }), null for a static group. */
+    rule: text("rule"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("groups_portal_name").on(t.portalId, t.name)],
+);
+
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    groupId: integer("group_id").notNull(),
+    userId: integer("user_id").notNull(),
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user").on(t.userId)],
+);
+
+export const courses = sqliteTable(
+  "courses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    portalId: text("portal_id").notNull(),
+    code: text("code").notNull(),
+    title: text("title").notNull(),
+    /** scorm12 | scorm2004 | xapi | null (a course without a package) */
+    packageKind: text("package_kind"),
+    packageKey: text("package_key"),
+    launchPath: text("launch_path"),
+    contentVersion: integer("content_version").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("courses_portal_code").on(t.portalId, t.code)],
+);
+
+export const enrollments = sqliteTable(
+  "enrollments",
+  {
+    courseId: integer("course_id").notNull(),
+    userId: integer("user_id").notNull(),
+    dueDate: integer("due_date"),
+    /** enrolled | completed | passed | failed */
+    status: text("status").notNull().default("enrolled"),
+    progress: integer("progress").notNull().default(0),
+    score: integer("score"),
+    completedAt: integer("completed_at"),
+    enrolledAt: integer("enrolled_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.courseId, t.userId] }), index("enrollments_user").on(t.userId)],
+);
+
+/** Training history imported from other platforms (history_migration). */
+export const trainingHistory = sqliteTable(
+  "training_history",
+  {
+    userId: integer("user_id").notNull(),
+    courseId: integer("course_id").notNull(),
+    completedAt: integer("completed_at").notNull(),
+    status: text("status").notNull(),
+    score: integer("score"),
+    actionId: integer("action_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.courseId, t.completedAt] })],
+);
+
+/** Guard used by engine batches: inserting 0 violates the check and rolls the whole batch back. */
+export const sliceGuard = sqliteTable(
+  "slice_guard",
+  { ok: integer("ok").notNull() },
+  (t) => [check("slice_guard_ok", sql`${t.ok} = 1`)],
+);
