@@ -2,7 +2,7 @@
  * The libSQL database for Bun: an embedded SQLite file by default, or a libSQL server (Turso).
  * Every connection gets a busy timeout so several processes can share one file.
  */
-import { createClient, type Client } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema";
 

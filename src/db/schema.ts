@@ -77,7 +77,10 @@ export const actionEvents = sqliteTable(
     snapshot: text("snapshot").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("action_events_owner").on(t.portalId, t.requesterId, t.id), index("action_events_created").on(t.createdAt)],
+  (t) => [
+    index("action_events_owner").on(t.portalId, t.requesterId, t.id),
+    index("action_events_created").on(t.createdAt),
+  ],
 );
 
 /** Staged input, in chunks of many items, so a worker resumes by position after a crash. */
@@ -130,7 +133,10 @@ export const outbox = sqliteTable(
     createdAt: integer("created_at").notNull(),
     sentAt: integer("sent_at"),
   },
-  (t) => [uniqueIndex("outbox_idempotency").on(t.idempotencyKey), index("outbox_due").on(t.status, t.nextAttemptAt)],
+  (t) => [
+    uniqueIndex("outbox_idempotency").on(t.idempotencyKey),
+    index("outbox_due").on(t.status, t.nextAttemptAt),
+  ],
 );
 
 /** Blobs (content packages) when no file system or R2 is at hand. */
@@ -231,8 +237,6 @@ export const trainingHistory = sqliteTable(
 );
 
 /** Guard used by engine batches: inserting 0 violates the check and rolls the whole batch back. */
-export const sliceGuard = sqliteTable(
-  "slice_guard",
-  { ok: integer("ok").notNull() },
-  (t) => [check("slice_guard_ok", sql`${t.ok} = 1`)],
-);
+export const sliceGuard = sqliteTable("slice_guard", { ok: integer("ok").notNull() }, (t) => [
+  check("slice_guard_ok", sql`${t.ok} = 1`),
+]);

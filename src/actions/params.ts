@@ -1,0 +1,139 @@
+/**
+ * What a request to start an action may carry, as valibot schemas. They validate the requests and
+ * generate the OpenAPI document, so the two never disagree.
+ */
+import { Cron } from "croner";
+import * as v from "valibot";
+import { ACTION_TYPES, type ActionType, STATUSES } from "./model";
+
+const name = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(200));
+const code = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(200));
+const isoDate = v.pipe(
+  v.string(),
+  v.check((text) => !Number.isNaN(Date.parse(text)), "must be an ISO 8601 date such as 2026-03-01T09:00:00Z"),
+);
+const score = v.pipe(
+  v.number(),
+  v.minValue(0, "must be between 0 and 100"),
+  v.maxValue(100, "must be between 0 and 100"),
+);
+
+const rule = v.object({
+  attribute: v.picklist(["department", "role", "emailDomain"], "must be department, role or emailDomain"),
+  operator: v.picklist(["equals", "notEquals", "contains"], "must be equals, notEquals or contains"),
+  value: v.pipe(v.string(), v.maxLength(200)),
+});
+
+const cronPattern = v.pipe(
+  v.string(),
+  v.check((pattern) => {
+    try {
+      new Cron(pattern, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a cron pattern such as 0 9 * * 1"),
+);
+
+const noParams = v.object({});
+
+/** The params each type takes (file types take their input as uploaded files instead). */
+export const PARAMS_SCHEMAS = {
+  user_upload: noParams,
+  content_upload: noParams,
+  content_replace: noParams,
+  history_migration: noParams,
+  group_enroll: v.object({
+    group: name,
+    courses: v.pipe(v.array(code), v.minLength(1, "must name at least one course"), v.maxLength(500)),
+    dueDate: v.optional(isoDate),
+  }),
+  group_unenroll: v.object({
+    group: name,
+    courses: v.pipe(v.array(code), v.minLength(1, "must name at least one course"), v.maxLength(500)),
+  }),
+  group_mark_complete: v.object({
+    group: name,
+    course: code,
+    completedAt: v.optional(isoDate),
+    score: v.optional(score),
+  }),
+  dynamic_rule_start: v.object({ group: name, rule }),
+  dynamic_rule_change: v.object({ group: name, rule }),
+  reminder_send: v.object({
+    course: code,
+    message: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+    recurrence: v.optional(cronPattern),
+  }),
+} satisfies Record<ActionType, v.GenericSchema>;
+
+export type ParamsOf<T extends ActionType> = v.InferOutput<(typeof PARAMS_SCHEMAS)[T]>;
+
+/** Types whose input is one or more uploaded files (multipart/form-data). */
+export const FILE_TYPES: ReadonlySet<ActionType> = new Set([
+  "user_upload",
+  "content_upload",
+  "content_replace",
+  "history_migration",
+]);
+
+/** Types that take exactly one file (a CSV); the others take one or more packages. */
+export const SINGLE_FILE_TYPES: ReadonlySet<ActionType> = new Set(["user_upload", "history_migration"]);
+
+/** The JSON body of `POST /v1/actions`. */
+export const JsonSubmission = v.object({
+  type: v.picklist(ACTION_TYPES, `must be one of: ${ACTION_TYPES.join(", ")}`),
+  params: v.optional(v.record(v.string(), v.unknown()), {}),
+  scheduledFor: v.optional(v.nullable(isoDate)),
+  notify: v.optional(v.boolean()),
+});
+
+/** The text fields of a multipart `POST /v1/actions` (files come as `file` parts). */
+export const MultipartSubmission = v.object({
+  type: v.picklist(ACTION_TYPES, `must be one of: ${ACTION_TYPES.join(", ")}`),
+  file: v.optional(v.unknown()),
+  scheduledFor: v.optional(isoDate),
+  notify: v.optional(v.picklist(["true", "false"], "must be true or false")),
+});
+
+const csvList = <T extends string>(values: readonly T[]) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((text) => (text ? text.split(",").map((s) => s.trim()) : [])),
+    v.array(v.picklist(values, `must be among: ${values.join(", ")}`)),
+  );
+
+/** Query of `GET /v1/actions`: comma-separated filters, page size and an opaque cursor. */
+export const ListQuerySchema = v.object({
+  status: csvList(STATUSES),
+  type: csvList(ACTION_TYPES),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "must be between 1 and 200"),
+      v.maxValue(200, "must be between 1 and 200"),
+    ),
+    "50",
+  ),
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"))),
+});
+
+/** Turns valibot issues into the problem+json `errors` list (`path` in dotted form). */
+export function issuesToProblems(
+  issues: readonly v.BaseIssue<unknown>[],
+  prefix = "",
+): { path: string; message: string }[] {
+  return issues.map((issue) => {
+    const path = [prefix, ...(issue.path ?? []).map((p) => String(p.key))].filter(Boolean).join(".");
+    const message =
+      issue.received === "undefined"
+        ? "is required"
+        : issue.message.startsWith("Invalid type")
+          ? `must be ${issue.expected ?? "of another type"}`
+          : issue.message;
+    return { path: path || "(body)", message: path ? `${path} ${message}` : message };
+  });
+}

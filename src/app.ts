@@ -1,0 +1,96 @@
+/**
+ * The Hono app, runtime-agnostic: it receives its services (database, clock, hub…) from the entry that
+ * builds it (Bun in main.ts, Workers in worker.ts, tests directly) and holds no I/O of its own.
+ */
+
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { openAPIRouteHandler } from "hono-openapi";
+import { tooLarge } from "./engine/submit-request";
+import type { AppEnv, Services } from "./http/env";
+import { authenticate, onError, requestId } from "./http/middleware";
+import { HttpProblem, problemResponse } from "./http/problem";
+import { actionRoutes } from "./http/routes/actions";
+import { eventRoutes } from "./http/routes/events";
+
+export function createApp(services: Services) {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestId);
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  if (services.config.corsOrigins.length > 0) {
+    app.use(
+      "/v1/*",
+      cors({
+        origin: services.config.corsOrigins,
+        credentials: true,
+        allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
+        exposeHeaders: ["ETag", "Location", "X-Request-Id"],
+      }),
+    );
+  }
+  app.onError(onError);
+  app.notFound((c) => problemResponse(new HttpProblem(404, `Nothing at ${c.req.path}.`), c.get("requestId")));
+
+  app.get("/healthz", async (c) => {
+    await services.db.run(sql`SELECT 1`);
+    return c.json({ status: "ok" });
+  });
+
+  app.use("/v1/*", authenticate);
+  app.post(
+    "/v1/actions",
+    bodyLimit({
+      maxSize: services.config.maxUploadBytes,
+      onError: () => {
+        throw tooLarge(services.config.maxUploadBytes);
+      },
+    }),
+  );
+  const routes = app.route("/v1/actions", actionRoutes).route("/v1/events", eventRoutes);
+
+  app.get(
+    "/openapi.json",
+    openAPIRouteHandler(app, {
+      documentation: {
+        info: {
+          title: "Bulk action tracker",
+          version: "1.0.0",
+          description: "Start, track and stream bulk actions of a learning portal.",
+        },
+        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+        security: [{ bearer: [] }],
+      },
+    }),
+  );
+  methodNotAllowed(app);
+  return routes;
+}
+
+/** Known paths called with another method answer 405 with `Allow`, not 404. */
+function methodNotAllowed(app: Hono<AppEnv>) {
+  const allowed: [RegExp, string][] = [
+    [/^\/v1\/actions\/?$/, "GET, POST"],
+    [/^\/v1\/actions\/[^/]+\/?$/, "GET"],
+    [/^\/v1\/actions\/[^/]+\/cancel\/?$/, "POST"],
+    [/^\/v1\/actions\/[^/]+\/error-report\/?$/, "GET"],
+    [/^\/v1\/events\/?$/, "GET"],
+    [/^\/healthz$/, "GET"],
+  ];
+  app.all("*", (c) => {
+    const match = allowed.find(([pattern]) => pattern.test(c.req.path));
+    if (!match) return problemResponse(new HttpProblem(404, `Nothing at ${c.req.path}.`), c.get("requestId"));
+    return problemResponse(
+      new HttpProblem(405, `${c.req.method} is not allowed here; use ${match[1]}.`, {
+        headers: { allow: match[1] },
+      }),
+      c.get("requestId"),
+    );
+  });
+}
+
+export type AppType = ReturnType<typeof createApp>;

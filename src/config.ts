@@ -1,0 +1,150 @@
+/**
+ * The environment, parsed once at the entry with valibot. Every problem is collected and reported
+ * together, each naming its variable, so a bad deployment fails at start-up with one clear message.
+ */
+import { Cron } from "croner";
+import * as v from "valibot";
+import { parseDuration } from "./lib/duration";
+
+export const DEV_AUTH_SECRET = "dev-only-secret-do-not-use-in-production";
+
+const duration = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.check((text) => parseDuration(text) !== null, `${name} must be a duration such as 90s, 2h or 7d`),
+    v.transform((text) => parseDuration(text)!),
+  );
+
+const positiveInt = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `${name} must be a whole number`),
+    v.transform(Number),
+    v.minValue(1, `${name} must be at least 1`),
+  );
+
+const cronPattern = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.check((pattern) => {
+      try {
+        new Cron(pattern, { paused: true }).stop();
+        return true;
+      } catch {
+        return false;
+      }
+    }, `${name} must be a cron pattern such as "*/10 * * * *" (6 fields allowed for seconds)`),
+  );
+
+const EnvSchema = v.object({
+  NODE_ENV: v.optional(v.string(), "development"),
+  PORT: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "PORT must be a port number"),
+      v.transform(Number),
+      v.maxValue(65535),
+    ),
+    "8787",
+  ),
+  DATABASE_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^(file:|libsql:|https?:|wss?:)/,
+        "DATABASE_URL must start with file:, libsql:, https: or wss:",
+      ),
+    ),
+    "file:./data/tracker.db",
+  ),
+  DATABASE_AUTH_TOKEN: v.optional(v.string()),
+  AUTH_SECRET: v.optional(v.pipe(v.string(), v.minLength(16, "AUTH_SECRET must be at least 16 characters"))),
+  RESEND_API_KEY: v.optional(v.string()),
+  MAIL_FROM: v.optional(v.string(), "Action tracker <tracker@localhost>"),
+  PUBLIC_URL: v.optional(
+    v.pipe(v.string(), v.url("PUBLIC_URL must be a URL such as https://tracker.example.com")),
+  ),
+  REPORT_RETENTION: v.optional(duration("REPORT_RETENTION"), "7d"),
+  EXPIRY_CRON: v.optional(cronPattern("EXPIRY_CRON"), "*/10 * * * *"),
+  ACTION_TIMEOUT: v.optional(duration("ACTION_TIMEOUT"), "2h"),
+  CORS_ORIGINS: v.optional(v.string(), ""),
+  ROLE: v.optional(v.picklist(["api", "worker", "all"], "ROLE must be api, worker or all"), "all"),
+  // Engine limits (beyond the contract's table; safe defaults).
+  MAX_UPLOAD_BYTES: v.optional(positiveInt("MAX_UPLOAD_BYTES"), String(100 * 1024 * 1024)),
+  MAX_FILE_BYTES: v.optional(positiveInt("MAX_FILE_BYTES"), String(50 * 1024 * 1024)),
+  MAX_ROWS_PER_FILE: v.optional(positiveInt("MAX_ROWS_PER_FILE"), "1000000"),
+  WORKER_CONCURRENCY: v.optional(positiveInt("WORKER_CONCURRENCY"), "4"),
+  PORTAL_CONCURRENCY: v.optional(positiveInt("PORTAL_CONCURRENCY"), "2"),
+});
+
+export interface Config {
+  production: boolean;
+  port: number;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  authSecret: string;
+  authSecretIsDevDefault: boolean;
+  resendApiKey: string | undefined;
+  mailFrom: string;
+  publicUrl: string;
+  reportRetentionMs: number;
+  expiryCron: string;
+  actionTimeoutMs: number;
+  corsOrigins: string[];
+  role: "api" | "worker" | "all";
+  maxUploadBytes: number;
+  maxFileBytes: number;
+  maxRowsPerFile: number;
+  workerConcurrency: number;
+  portalConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = v.safeParse(EnvSchema, present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.issues.map((issue) => {
+        const key = issue.path?.map((p) => String(p.key)).join(".") ?? "environment";
+        return issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = result.output;
+  const production = e.NODE_ENV === "production";
+  if (production && !e.AUTH_SECRET)
+    throw new ConfigError(["AUTH_SECRET is required when NODE_ENV=production"]);
+  return {
+    production,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    authSecret: e.AUTH_SECRET ?? DEV_AUTH_SECRET,
+    authSecretIsDevDefault: !e.AUTH_SECRET,
+    resendApiKey: e.RESEND_API_KEY,
+    mailFrom: e.MAIL_FROM,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    reportRetentionMs: e.REPORT_RETENTION,
+    expiryCron: e.EXPIRY_CRON,
+    actionTimeoutMs: e.ACTION_TIMEOUT,
+    corsOrigins: e.CORS_ORIGINS.split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    role: e.ROLE,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxFileBytes: e.MAX_FILE_BYTES,
+    maxRowsPerFile: e.MAX_ROWS_PER_FILE,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    portalConcurrency: e.PORTAL_CONCURRENCY,
+  };
+}

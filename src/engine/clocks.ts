@@ -1,0 +1,68 @@
+/**
+ * The engine's clock jobs, as plain functions of (database, now): croner calls them on a schedule,
+ * tests call them with a controlled time. Each is safe to run in several processes at once.
+ */
+import { and, eq, inArray, isNotNull, lt, lte, or, sql } from "drizzle-orm";
+import type { ActionRow } from "../actions/repository";
+import { type TransitionContext, transition } from "../actions/transitions";
+import type { Db } from "../db/client";
+import { actions } from "../db/schema";
+
+/** Scheduled actions whose time has come become `not_started` (and so claimable). */
+export async function promoteDueActions(db: Db, now: number, limit = 500): Promise<number> {
+  const due = db
+    .select({ id: actions.id })
+    .from(actions)
+    .where(and(eq(actions.status, "scheduled"), lte(actions.scheduledFor, now)))
+    .limit(limit);
+  const moved = await db
+    .update(actions)
+    .set({
+      status: "not_started",
+      runAt: sql`coalesce(${actions.runAt}, ${now})`,
+      version: sql`${actions.version} + 1`,
+    })
+    .where(and(inArray(actions.id, due), eq(actions.status, "scheduled")))
+    .returning({ id: actions.id });
+  return moved.length;
+}
+
+export interface SweepOptions extends TransitionContext {
+  actionTimeoutMs: number;
+  maxAttempts: number;
+}
+
+/**
+ * Ends as `timeout` the actions that ran past ACTION_TIMEOUT, and those whose lease died `maxAttempts`
+ * times (a worker keeps crashing on it): waiting longer would not help, and the requester should know.
+ */
+export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100): Promise<ActionRow[]> {
+  const { now } = options;
+  const overdue = await db
+    .select()
+    .from(actions)
+    .where(
+      and(
+        eq(actions.status, "in_progress"),
+        or(
+          lt(actions.startedAt, now - options.actionTimeoutMs),
+          and(
+            isNotNull(actions.leaseExpiresAt),
+            lte(actions.leaseExpiresAt, now),
+            sql`${actions.attempts} >= ${options.maxAttempts}`,
+          ),
+        ),
+      ),
+    )
+    .limit(limit);
+  const ended: ActionRow[] = [];
+  for (const action of overdue) {
+    const timedOut = action.startedAt !== null && action.startedAt < now - options.actionTimeoutMs;
+    const reason = timedOut
+      ? `The action ran longer than the time limit (${Math.round(options.actionTimeoutMs / 60_000)} min) and was stopped; what was done before is kept.`
+      : `The action was interrupted ${action.attempts} times (the worker running it stopped) and was given up; what was done before is kept.`;
+    const row = await transition(db, options, { action, to: "timeout", set: { failureReason: reason } });
+    if (row) ended.push(row);
+  }
+  return ended;
+}

@@ -1,0 +1,96 @@
+/**
+ * Accepting an action: idempotency, the type's submission checks, then recording it. File input is
+ * checked and staged before the engine may claim the action; a file unusable as a whole still leaves a
+ * recorded action, ended `failed` with a reason the requester can act on.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { newTaskId } from "../actions/reference";
+import { type ActionRow, findByIdempotencyKey, insertAction } from "../actions/repository";
+import { transition } from "../actions/transitions";
+import { CsvError } from "../csv/parse";
+import { actions } from "../db/schema";
+import type { Principal } from "../http/auth";
+import type { Services } from "../http/env";
+import { invalid } from "../http/problem";
+import { WholeActionError } from "./handler";
+import { handlers } from "./handlers";
+import { ChunkStager, deleteStagedInput } from "./staging";
+import type { Submission } from "./submit-request";
+
+export async function submitAction(
+  services: Services,
+  who: Principal,
+  submission: Submission,
+): Promise<{ action: ActionRow; created: boolean }> {
+  const { db, clock } = services;
+  if (submission.idempotencyKey) {
+    const existing = await findByIdempotencyKey(db, who, submission.idempotencyKey);
+    if (existing) return { action: existing, created: false };
+  }
+  const handler = handlers[submission.type];
+  const problems = (await handler?.checkSubmission?.(db, who, submission.params)) ?? [];
+  if (problems.length > 0) throw invalid(problems);
+
+  const now = clock.now();
+  const hasFiles = submission.files.length > 0;
+  const steps = submission.type === "content_replace" ? 2 : 1;
+  const fileName = hasFiles ? submission.files.map((f) => f.name || "upload").join(", ") : null;
+  const base = {
+    type: submission.type,
+    params: submission.params,
+    fileName,
+    scheduledFor: submission.scheduledFor,
+    notify: submission.notify,
+    steps,
+    taskId: steps > 1 ? newTaskId() : null,
+  };
+  const { action, created } = await insertAction(db, now, who, {
+    ...base,
+    idempotencyKey: submission.idempotencyKey,
+    ready: !hasFiles,
+  });
+  if (!created) return { action, created };
+  if (steps > 1) {
+    // Step 2 waits for step 1 to end, then works on what step 1 passed.
+    await insertAction(db, now, who, { ...base, fileName, step: 2, waitFor: action.id });
+  }
+  if (!hasFiles || !handler?.stageFiles) return { action, created };
+  return { action: await stageFiles(services, action, submission), created };
+}
+
+async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
+  const { db, clock, config } = services;
+  const stager = new ChunkStager(db, action.id);
+  const ctx = {
+    db,
+    blobs: services.blobs,
+    now: clock.now(),
+    actionId: action.id,
+    maxRows: config.maxRowsPerFile,
+    maxFileBytes: config.maxFileBytes,
+  };
+  try {
+    await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
+    await stager.flush();
+  } catch (error) {
+    if (!(error instanceof WholeActionError || error instanceof CsvError)) throw error;
+    await deleteStagedInput(db, action.id);
+    const failed = await transition(
+      db,
+      { now: clock.now(), ...config },
+      { action, to: "failed", set: { failureReason: error.message, runAt: null } },
+    );
+    return failed ?? action;
+  }
+  const scheduled = action.status === "scheduled";
+  const [ready] = await db
+    .update(actions)
+    .set({
+      total: stager.count,
+      runAt: scheduled ? action.scheduledFor : clock.now(),
+      version: sql`${actions.version} + 1`,
+    })
+    .where(and(eq(actions.id, action.id)))
+    .returning();
+  return ready ?? action;
+}

@@ -1,0 +1,69 @@
+/**
+ * In-process fan-out of the event log to open streams. Subscribers are grouped by owner, so a publish
+ * touches only the streams of the person whose action changed. Each event's SSE frame is encoded once.
+ */
+import { toView } from "../actions/view";
+import type { StoredEvent } from "./log";
+
+export interface Subscriber {
+  /** Receives each event of its owner, in id order. */
+  deliver(event: StoredEvent, frame: Uint8Array): void;
+  /** Receives the keep-alive comment. */
+  ping(frame: Uint8Array): void;
+}
+
+const encoder = new TextEncoder();
+const PING = encoder.encode(": keep-alive\n\n");
+
+const ownerKey = (portal: string, sub: string) => `${portal}\u0000${sub}`;
+
+/** The SSE frame of one stored event: its id, kind and the action as the API shows it. */
+export function eventFrame(event: StoredEvent): Uint8Array {
+  const view = toView(JSON.parse(event.snapshot));
+  return encoder.encode(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(view)}\n\n`);
+}
+
+export class EventHub {
+  private readonly byOwner = new Map<string, Set<Subscriber>>();
+  private count = 0;
+  /** The highest event id published so far: a new live stream starts after it. */
+  lastPublishedId = 0;
+
+  get subscriberCount(): number {
+    return this.count;
+  }
+
+  subscribe(owner: { portal: string; sub: string }, subscriber: Subscriber): () => void {
+    const key = ownerKey(owner.portal, owner.sub);
+    let set = this.byOwner.get(key);
+    if (!set) {
+      set = new Set();
+      this.byOwner.set(key, set);
+    }
+    set.add(subscriber);
+    this.count++;
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.count--;
+      set.delete(subscriber);
+      if (set.size === 0) this.byOwner.delete(key);
+    };
+  }
+
+  publish(events: StoredEvent[]): void {
+    for (const event of events) {
+      if (event.id > this.lastPublishedId) this.lastPublishedId = event.id;
+      const set = this.byOwner.get(ownerKey(event.portalId, event.requesterId));
+      if (!set) continue;
+      const frame = eventFrame(event);
+      for (const subscriber of set) subscriber.deliver(event, frame);
+    }
+  }
+
+  /** Sends the keep-alive comment to every open stream (one timer for all, not one per stream). */
+  pingAll(): void {
+    for (const set of this.byOwner.values()) for (const subscriber of set) subscriber.ping(PING);
+  }
+}

@@ -1,0 +1,40 @@
+/** The Hono environment, typed once: services are handed in by the entry, never imported as singletons. */
+import type { Config } from "../config";
+import type { BlobStore } from "../content/blob-store";
+import type { Db } from "../db/client";
+import type { EventHub } from "../events/hub";
+import type { Clock } from "../lib/clock";
+import type { Principal, TokenVerifier } from "./auth";
+
+export type AppConfig = Pick<
+  Config,
+  | "production"
+  | "publicUrl"
+  | "reportRetentionMs"
+  | "corsOrigins"
+  | "maxUploadBytes"
+  | "maxRowsPerFile"
+  | "maxFileBytes"
+  | "authSecretIsDevDefault"
+>;
+
+export interface Services {
+  db: Db;
+  clock: Clock;
+  config: AppConfig;
+  hub: EventHub;
+  verifier: TokenVerifier;
+  blobs: BlobStore;
+  /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
+  notify?: () => void;
+  /** How the stream ends at the edge: a maximum duration before the platform cuts it. */
+  streamMaxDurationMs?: number;
+}
+
+export type AppEnv = {
+  Variables: {
+    services: Services;
+    principal: Principal;
+    requestId: string;
+  };
+};

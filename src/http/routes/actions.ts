@@ -1,0 +1,134 @@
+/** `/v1/actions`: start, list, poll and cancel one's own actions. */
+import { Hono } from "hono";
+import { describeRoute, resolver, validator } from "hono-openapi";
+import * as v from "valibot";
+import { isFinal, statusLabel } from "../../actions/model";
+import { issuesToProblems, JsonSubmission, ListQuerySchema, MultipartSubmission } from "../../actions/params";
+import { normalizeReferenceId } from "../../actions/reference";
+import { findOwnAction, listOwnActions } from "../../actions/repository";
+import { transition } from "../../actions/transitions";
+import { toView } from "../../actions/view";
+import { submitAction } from "../../engine/intake";
+import { readSubmission } from "../../engine/submit-request";
+import type { AppEnv } from "../env";
+import { HttpProblem, invalid } from "../problem";
+
+const notFound = () => new HttpProblem(404, "No action with this reference ID.");
+
+const etagOf = (action: { referenceId: string; version: number }) =>
+  `"${action.referenceId}.${action.version}"`;
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((tag) => {
+    const t = tag.trim().replace(/^W\//, "");
+    return t === etag || t === "*";
+  });
+}
+
+const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
+function decodeCursor(cursor: string): number {
+  const id = Number(Buffer.from(cursor, "base64url").toString());
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw invalid([{ path: "cursor", message: "cursor is not a cursor from this API" }], 400);
+  return id;
+}
+
+const ActionRef = v.object({ referenceId: v.string() });
+
+export const actionRoutes = new Hono<AppEnv>()
+  .post(
+    "/",
+    describeRoute({
+      summary: "Start a bulk action",
+      description:
+        "JSON `{ type, params, scheduledFor?, notify? }`, or multipart/form-data with `type`, one or more `file` parts, `scheduledFor`, `notify`. Optional `Idempotency-Key` header.",
+      requestBody: {
+        content: {
+          "application/json": { schema: resolver(JsonSubmission) },
+          "multipart/form-data": { schema: resolver(MultipartSubmission) },
+        },
+      },
+      responses: { 202: { description: "Accepted; the action, with `Location`" } },
+    }),
+    async (c) => {
+      const services = c.get("services");
+      const who = c.get("principal");
+      const submission = await readSubmission(c.req.raw, services.config);
+      const { action, created } = await submitAction(services, who, submission);
+      services.notify?.();
+      c.header("location", `/v1/actions/${action.referenceId}`);
+      c.header("etag", etagOf(action));
+      if (!created) c.header("idempotent-replayed", "true");
+      return c.json(toView(action), 202);
+    },
+  )
+  .get(
+    "/",
+    describeRoute({ summary: "List one's own actions, newest first" }),
+    validator("query", ListQuerySchema, (result) => {
+      if (!result.success) throw invalid(issuesToProblems(result.error as never), 400);
+    }),
+    async (c) => {
+      const { db } = c.get("services");
+      const query = c.req.valid("query");
+      const page = await listOwnActions(db, c.get("principal"), {
+        statuses: query.status,
+        types: query.type,
+        limit: query.limit,
+        ...(query.cursor ? { beforeId: decodeCursor(query.cursor) } : {}),
+      });
+      return c.json({
+        items: page.items.map(toView),
+        nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null,
+      });
+    },
+  )
+  .get(
+    "/:referenceId",
+    describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
+    validator("param", ActionRef),
+    async (c) => {
+      const ref = normalizeReferenceId(c.req.valid("param").referenceId);
+      const action = ref ? await findOwnAction(c.get("services").db, c.get("principal"), ref) : null;
+      if (!action) throw notFound();
+      const etag = etagOf(action);
+      c.header("etag", etag);
+      c.header("cache-control", "private, no-cache");
+      if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+      return c.json(toView(action));
+    },
+  )
+  .post(
+    "/:referenceId/cancel",
+    describeRoute({ summary: "Cancel an action that has not ended (409 when it has)" }),
+    validator("param", ActionRef),
+    async (c) => {
+      const services = c.get("services");
+      const who = c.get("principal");
+      const ref = normalizeReferenceId(c.req.valid("param").referenceId);
+      const action = ref ? await findOwnAction(services.db, who, ref) : null;
+      if (!action) throw notFound();
+      const conflict = (status: string) =>
+        new HttpProblem(
+          409,
+          `The action has already ended (${statusLabel(status)}); it cannot be cancelled.`,
+          {
+            type: "/problems/action-final",
+          },
+        );
+      if (isFinal(action.status)) throw conflict(action.status);
+      const cancelled = await transition(
+        services.db,
+        { now: services.clock.now(), ...services.config },
+        { action, to: "cancelled", set: { failureReason: null } },
+      );
+      if (!cancelled) {
+        const now = await findOwnAction(services.db, who, action.referenceId);
+        throw conflict(now?.status ?? action.status);
+      }
+      services.notify?.();
+      c.header("etag", etagOf(cancelled));
+      return c.json(toView(cancelled));
+    },
+  );

@@ -1,0 +1,39 @@
+/** `GET /v1/events`: the caller's own action events as Server-Sent Events, resumable with Last-Event-ID. */
+import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
+import { eventStreamResponse } from "../../events/stream";
+import type { AppEnv } from "../env";
+import { invalid } from "../problem";
+
+function lastEventIdOf(header: string | undefined, query: string | undefined): number | null {
+  const raw = header ?? query;
+  if (raw === undefined || raw === "") return null;
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw invalid(
+      [{ path: "Last-Event-ID", message: "Last-Event-ID must be an event id from this stream" }],
+      400,
+    );
+  }
+  return Number(raw.trim());
+}
+
+export const eventRoutes = new Hono<AppEnv>().get(
+  "/",
+  describeRoute({
+    summary: "Live stream of one's own action events (text/event-stream)",
+    description:
+      "Events `action.status` and `action.progress`, each with an `id:` that only grows and the action as `data:`. Send `Last-Event-ID` (or `?lastEventId=`) to replay what was missed.",
+  }),
+  (c) => {
+    const { db, hub, streamMaxDurationMs } = c.get("services");
+    const principal = c.get("principal");
+    return eventStreamResponse({
+      db,
+      hub,
+      owner: { portal: principal.portal, sub: principal.sub },
+      lastEventId: lastEventIdOf(c.req.header("last-event-id"), c.req.query("lastEventId")),
+      signal: c.req.raw.signal,
+      ...(streamMaxDurationMs ? { maxDurationMs: streamMaxDurationMs } : {}),
+    });
+  },
+);

@@ -1,0 +1,153 @@
+/**
+ * One Bun process, put together by ROLE: the database (migrated), the app with its event tail and hub
+ * (api), the engine and the clock jobs (worker). main.ts starts it; end-to-end tests start it in-process.
+ */
+
+import { dirname, resolve } from "node:path";
+import { Cron } from "croner";
+import { createApp } from "./app";
+import type { Config } from "./config";
+import { FsBlobStore } from "./content/fs-blob-store";
+import { createDatabase } from "./db/client";
+import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
+import { promoteDueActions, sweepTimeouts } from "./engine/clocks";
+import { handlers } from "./engine/handlers";
+import { EngineRunner } from "./engine/runner";
+import { EventHub } from "./events/hub";
+import { pruneEvents } from "./events/log";
+import { EventTail } from "./events/tail";
+import { TokenVerifier } from "./http/auth";
+import type { Services } from "./http/env";
+import { type Clock, systemClock } from "./lib/clock";
+import { deliverOutbox } from "./mail/outbox";
+import { createMailSender, type MailSender } from "./mail/sender";
+import { expireReports } from "./reports/expiry";
+
+export const HEARTBEAT_MS = 10_000;
+export const MAX_LEASE_ATTEMPTS = 5;
+
+export interface ProcessOptions {
+  clock?: Clock;
+  mailSender?: MailSender;
+  workerId?: string;
+  log?: (line: Record<string, unknown>) => void;
+}
+
+const jsonLog = (line: Record<string, unknown>) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...line }));
+
+export async function startProcess(config: Config, options: ProcessOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? jsonLog;
+  ensureDatabaseFolder(config.databaseUrl);
+  const database = createDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  await migrateDatabase(database, config.databaseUrl);
+  const { db } = database;
+  const dataDir = config.databaseUrl.startsWith("file:")
+    ? dirname(resolve(config.databaseUrl.slice(5).split("?")[0]!))
+    : resolve("data");
+  const hub = new EventHub();
+  const tail = new EventTail(db, hub);
+  const workerId = options.workerId ?? `w-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const transitionContext = () => ({
+    now: clock.now(),
+    reportRetentionMs: config.reportRetentionMs,
+    publicUrl: config.publicUrl,
+  });
+
+  const blobs = new FsBlobStore(resolve(dataDir, "blobs"));
+  const runner = new EngineRunner({
+    db,
+    blobs,
+    clock,
+    handlers,
+    workerId,
+    leaseMs: 30_000,
+    sliceMs: 1_000,
+    chunksPerRead: 4,
+    publicUrl: config.publicUrl,
+    reportRetentionMs: config.reportRetentionMs,
+    actionTimeoutMs: config.actionTimeoutMs,
+    concurrency: config.workerConcurrency,
+    portalConcurrency: config.portalConcurrency,
+    maxAttempts: MAX_LEASE_ATTEMPTS,
+    idlePollMs: 500,
+    onCommit: () => tail.poke(),
+    log,
+  });
+  const sender =
+    options.mailSender ??
+    createMailSender({ RESEND_API_KEY: config.resendApiKey }, (line) => log(line as Record<string, unknown>));
+
+  const services: Services = {
+    db,
+    clock,
+    config,
+    hub,
+    verifier: new TokenVerifier(config.authSecret),
+    blobs,
+    notify: () => {
+      tail.poke();
+      runner.wake();
+    },
+  };
+  const app = createApp(services);
+
+  /** The clock jobs: plain functions on a croner schedule; `protect` keeps one run of each at a time. */
+  const jobs: Cron[] = [];
+  const every = (pattern: string, name: string, job: () => Promise<unknown>) =>
+    jobs.push(
+      new Cron(pattern, { protect: true, name }, async () => {
+        try {
+          await job();
+        } catch (error) {
+          log({ level: "error", msg: `${name} failed`, error: String(error) });
+        }
+      }),
+    );
+  const api = config.role !== "worker";
+  const worker = config.role !== "api";
+  let heartbeat: ReturnType<typeof setInterval> | null = null;
+  if (api) {
+    await tail.start();
+    heartbeat = setInterval(() => hub.pingAll(), HEARTBEAT_MS);
+  }
+  if (worker) {
+    runner.run();
+    every("* * * * * *", "promote-due", async () => {
+      if ((await promoteDueActions(db, clock.now())) > 0) runner.wake();
+    });
+    every("*/5 * * * * *", "sweep-timeouts", () =>
+      sweepTimeouts(db, {
+        ...transitionContext(),
+        actionTimeoutMs: config.actionTimeoutMs,
+        maxAttempts: MAX_LEASE_ATTEMPTS,
+      }),
+    );
+    every("* * * * * *", "deliver-mail", () =>
+      deliverOutbox(
+        { db, sender, clock, from: config.mailFrom, log: (line) => log(line as Record<string, unknown>) },
+        { workerId },
+      ),
+    );
+    every(config.expiryCron, "expire-reports", () => expireReports(db, clock.now()));
+    every("17 * * * *", "prune-events", () => pruneEvents(db, clock.now() - 30 * 86_400_000));
+  }
+
+  return {
+    app,
+    services,
+    runner,
+    tail,
+    database,
+    async stop() {
+      for (const job of jobs) job.stop();
+      if (heartbeat) clearInterval(heartbeat);
+      tail.stop();
+      await runner.stop();
+      database.close();
+    },
+  };
+}
+
+export type TrackerProcess = Awaited<ReturnType<typeof startProcess>>;
