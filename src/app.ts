@@ -14,6 +14,8 @@ import { authenticate, onError, requestId } from "./http/middleware";
 import { HttpProblem, problemResponse } from "./http/problem";
 import { actionRoutes } from "./http/routes/actions";
 import { eventRoutes } from "./http/routes/events";
+import { sessionRoutes } from "./http/routes/session";
+import { uiRoutes } from "./ui/routes";
 
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>();
@@ -41,6 +43,9 @@ export function createApp(services: Services) {
     return c.json({ status: "ok" });
   });
 
+  app.route("/", uiRoutes);
+  // Before authentication: signing out must work with an expired cookie too.
+  app.route("/v1/session", sessionRoutes);
   app.use("/v1/*", authenticate);
   app.post(
     "/v1/actions",

@@ -1,0 +1,45 @@
+/** Temp folders, configs and tokens for tests: a real database file per test, never a mock. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Config, parseConfig } from "../../src/config";
+import { signToken } from "../../src/http/auth";
+
+export const TEST_SECRET = "test-secret-0123456789abcdef";
+
+export function tempDir(prefix = "tracker-test-"): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A config on a fresh database file in `dir`, with any environment overrides. */
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  return parseConfig({
+    DATABASE_URL: `file:${join(dir, "tracker.db")}`,
+    AUTH_SECRET: TEST_SECRET,
+    PORT: "0",
+    ...env,
+  });
+}
+
+export interface Person {
+  sub: string;
+  portal: string;
+  role: "admin" | "manager" | "instructor" | "learner";
+  email: string;
+  name: string;
+}
+
+export const ADA: Person = { sub: "u-1", portal: "p1", role: "admin", email: "ada@example.com", name: "Ada Admin" };
+export const BOB: Person = { sub: "u-2", portal: "p1", role: "manager", email: "bob@example.com", name: "Bob Manager" };
+/** Same `sub` as Ada, another portal: must never see Ada's actions. */
+export const EVE: Person = { sub: "u-1", portal: "p2", role: "admin", email: "eve@example.com", name: "Eve Elsewhere" };
+export const LEO: Person = { sub: "u-9", portal: "p1", role: "learner", email: "leo@example.com", name: "Leo Learner" };
+
+export function tokenFor(person: Person, extra: Record<string, unknown> = {}, secret = TEST_SECRET): string {
+  return signToken({ ...person, ...extra }, secret);
+}
+
+export const bearer = (person: Person, extra: Record<string, unknown> = {}) => ({
+  authorization: `Bearer ${tokenFor(person, extra)}`,
+});
