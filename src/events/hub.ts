@@ -6,6 +6,8 @@ import { toView } from "../actions/view";
 import type { StoredEvent } from "./log";
 
 export interface Subscriber {
+  /** Ends the stream (the client reconnects and resumes with Last-Event-ID). */
+  close(): void;
   /** Receives each event of its owner, in id order. */
   deliver(event: StoredEvent, frame: Uint8Array): void;
   /** Receives the keep-alive comment. */
@@ -60,6 +62,11 @@ export class EventHub {
       const frame = eventFrame(event);
       for (const subscriber of set) subscriber.deliver(event, frame);
     }
+  }
+
+  /** Ends every open stream: before a restart, or in tests of reconnection. */
+  closeAll(): void {
+    for (const set of [...this.byOwner.values()]) for (const subscriber of [...set]) subscriber.close();
   }
 
   /** Sends the keep-alive comment to every open stream (one timer for all, not one per stream). */

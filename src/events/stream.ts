@@ -64,6 +64,7 @@ export function eventStreamResponse(options: StreamOptions): Response {
         unsubscribe = hub.subscribe(owner, {
           deliver: (event, frame) => (replaying ? held.push(event) : sendEvent(event, frame)),
           ping: send,
+          close,
         });
         options.signal?.addEventListener("abort", close);
         if (options.maxDurationMs) timer = setTimeout(close, options.maxDurationMs);

@@ -16,6 +16,7 @@ export type AppConfig = Pick<
   | "maxRowsPerFile"
   | "maxFileBytes"
   | "authSecretIsDevDefault"
+  | "authSecret"
 >;
 
 export interface Services {

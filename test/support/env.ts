@@ -30,11 +30,35 @@ export interface Person {
   name: string;
 }
 
-export const ADA: Person = { sub: "u-1", portal: "p1", role: "admin", email: "ada@example.com", name: "Ada Admin" };
-export const BOB: Person = { sub: "u-2", portal: "p1", role: "manager", email: "bob@example.com", name: "Bob Manager" };
+export const ADA: Person = {
+  sub: "u-1",
+  portal: "p1",
+  role: "admin",
+  email: "ada@example.com",
+  name: "Ada Admin",
+};
+export const BOB: Person = {
+  sub: "u-2",
+  portal: "p1",
+  role: "manager",
+  email: "bob@example.com",
+  name: "Bob Manager",
+};
 /** Same `sub` as Ada, another portal: must never see Ada's actions. */
-export const EVE: Person = { sub: "u-1", portal: "p2", role: "admin", email: "eve@example.com", name: "Eve Elsewhere" };
-export const LEO: Person = { sub: "u-9", portal: "p1", role: "learner", email: "leo@example.com", name: "Leo Learner" };
+export const EVE: Person = {
+  sub: "u-1",
+  portal: "p2",
+  role: "admin",
+  email: "eve@example.com",
+  name: "Eve Elsewhere",
+};
+export const LEO: Person = {
+  sub: "u-9",
+  portal: "p1",
+  role: "learner",
+  email: "leo@example.com",
+  name: "Leo Learner",
+};
 
 export function tokenFor(person: Person, extra: Record<string, unknown> = {}, secret = TEST_SECRET): string {
   return signToken({ ...person, ...extra }, secret);

@@ -10,6 +10,7 @@ import { transition } from "../../actions/transitions";
 import { toView } from "../../actions/view";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
+import { reportResponse } from "../../reports/download";
 import type { AppEnv } from "../env";
 import { HttpProblem, invalid } from "../problem";
 
@@ -130,5 +131,33 @@ export const actionRoutes = new Hono<AppEnv>()
       services.notify?.();
       c.header("etag", etagOf(cancelled));
       return c.json(toView(cancelled));
+    },
+  )
+  .get(
+    "/:referenceId/error-report",
+    describeRoute({
+      summary: "The action's error report as CSV (404 without one, 410 once expired)",
+      responses: { 200: { description: "text/csv: Row,Status,Identifier,Issue,Resolution" } },
+    }),
+    validator("param", ActionRef),
+    async (c) => {
+      const { db } = c.get("services");
+      const ref = normalizeReferenceId(c.req.valid("param").referenceId);
+      const action = ref ? await findOwnAction(db, c.get("principal"), ref) : null;
+      if (!action) throw notFound();
+      if (action.reportRows === 0)
+        throw new HttpProblem(404, "This action has no error report: no row had an error or a warning.");
+      if (action.reportExpired) {
+        const when = action.reportExpiresAt ? new Date(action.reportExpiresAt).toISOString() : null;
+        throw new HttpProblem(
+          410,
+          `The error report expired${when ? ` on ${when}` : ""}; reports are kept for a limited time after the action ends.`,
+          {
+            type: "/problems/report-expired",
+            extra: { expiredAt: when },
+          },
+        );
+      }
+      return reportResponse(db, action);
     },
   );

@@ -1,0 +1,69 @@
+/**
+ * An in-process tracker for route and engine tests: real database file, real app (`app.request`),
+ * a ManualClock, and the engine driven explicitly (`drain`) instead of by timers.
+ */
+import { promoteDueActions } from "../../src/engine/clocks";
+import { ManualClock } from "../../src/lib/clock";
+import { startProcess } from "../../src/process";
+import { bearer, type Person, tempDir, testConfig } from "./env";
+
+export async function startTestTracker(env: Record<string, string> = {}) {
+  const dir = tempDir();
+  const clock = new ManualClock(Date.now());
+  const config = testConfig(dir.path, { ROLE: "api", ...env });
+  const tracker = await startProcess(config, { clock, log: () => {}, workerId: "test-worker" });
+  const request = (path: string, init?: RequestInit) => tracker.app.request(path, init);
+  return {
+    tracker,
+    clock,
+    config,
+    dir: dir.path,
+    db: tracker.services.db,
+    request,
+    /** Promotes what is due and runs the engine until nothing is left to do. */
+    async drain() {
+      await promoteDueActions(tracker.services.db, clock.now());
+      await tracker.runner.runUntilIdle();
+    },
+    async stop() {
+      await tracker.stop();
+      dir.cleanup();
+    },
+  };
+}
+
+export type TestTracker = Awaited<ReturnType<typeof startTestTracker>>;
+
+/** POSTs a CSV upload as multipart/form-data. */
+export function uploadCsv(
+  t: Pick<TestTracker, "request">,
+  person: Person,
+  csv: string | Uint8Array<ArrayBuffer>,
+  fileName = "users.csv",
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
+  const form = new FormData();
+  form.set("type", fields.type ?? "user_upload");
+  for (const [key, value] of Object.entries(fields)) if (key !== "type") form.set(key, value);
+  form.set("file", new File([csv], fileName, { type: "text/csv" }));
+  return t.request("/v1/actions", { method: "POST", body: form, headers: { ...bearer(person), ...headers } });
+}
+
+export function postJson(
+  t: Pick<TestTracker, "request">,
+  person: Person,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  return t.request("/v1/actions", {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { ...bearer(person), "content-type": "application/json", ...headers },
+  });
+}
+
+export async function getAction(t: Pick<TestTracker, "request">, person: Person, ref: string) {
+  const res = await t.request(`/v1/actions/${ref}`, { headers: bearer(person) });
+  return (await res.json()) as Record<string, any>;
+}
