@@ -143,7 +143,8 @@ export async function runClaimedAction(
     };
     let nextChunk = action.checkpoint;
     let exhausted = false;
-    while (performance.now() - sliceStart < deps.sliceMs) {
+    // At least one read per slice, then more while the slice has time left.
+    do {
       const chunks = await readChunks(db, action.id, nextChunk, deps.chunksPerRead);
       if (chunks.length === 0) {
         exhausted = true;
@@ -167,7 +168,7 @@ export async function runClaimedAction(
         exhausted = true;
         break;
       }
-    }
+    } while (performance.now() - sliceStart < deps.sliceMs);
     const counters = {
       processed: sql`${actions.processed} + ${tally.processed}`,
       succeeded: sql`${actions.succeeded} + ${tally.processed - tally.errors}`,

@@ -3,6 +3,8 @@
  * a ManualClock, and the engine driven explicitly (`drain`) instead of by timers.
  */
 import { promoteDueActions } from "../../src/engine/clocks";
+import { handlers } from "../../src/engine/handlers";
+import type { RunDeps } from "../../src/engine/run-action";
 import { ManualClock } from "../../src/lib/clock";
 import { startProcess } from "../../src/process";
 import { bearer, type Person, tempDir, testConfig } from "./env";
@@ -66,4 +68,27 @@ export function postJson(
 export async function getAction(t: Pick<TestTracker, "request">, person: Person, ref: string) {
   const res = await t.request(`/v1/actions/${ref}`, { headers: bearer(person) });
   return (await res.json()) as Record<string, any>;
+}
+
+/** The engine's dependencies as the test tracker's runner has them, for driving single slices by hand. */
+export function engineDeps(t: TestTracker, overrides: Partial<RunDeps> = {}): RunDeps {
+  const { config, tracker, clock } = t;
+  return {
+    db: tracker.services.db,
+    blobs: tracker.services.blobs,
+    clock,
+    handlers,
+    workerId: "manual-worker",
+    leaseMs: 30_000,
+    sliceMs: 0,
+    chunksPerRead: 1,
+    publicUrl: config.publicUrl,
+    reportRetentionMs: config.reportRetentionMs,
+    actionTimeoutMs: config.actionTimeoutMs,
+    ...overrides,
+  };
+}
+
+export function claimOptions(t: TestTracker, workerId: string) {
+  return { workerId, now: t.clock.now(), leaseMs: 30_000, portalConcurrency: 10, maxAttempts: 5 };
 }
