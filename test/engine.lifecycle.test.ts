@@ -6,7 +6,14 @@ import { claimAction } from "../src/engine/claim";
 import { sweepTimeouts } from "../src/engine/clocks";
 import { runClaimedAction } from "../src/engine/run-action";
 import { ADA, BOB, bearer, EVE } from "./support/env";
-import { claimOptions, engineDeps, getAction, startTestTracker, type TestTracker, uploadCsv } from "./support/tracker";
+import {
+  claimOptions,
+  engineDeps,
+  getAction,
+  startTestTracker,
+  type TestTracker,
+  uploadCsv,
+} from "./support/tracker";
 
 let t: TestTracker;
 beforeEach(async () => {
@@ -35,7 +42,8 @@ const expectedCounts = (n: number) => {
 
 const upload = async (n: number, person = ADA) =>
   (await (await uploadCsv(t, person, people(n), "big.csv")).json()) as { referenceId: string };
-const idOf = async (ref: string) => (await t.db.select().from(actions).where(eq(actions.referenceId, ref)))[0]!;
+const idOf = async (ref: string) =>
+  (await t.db.select().from(actions).where(eq(actions.referenceId, ref)))[0]!;
 const userCount = async () => (await t.db.select({ n: count() }).from(users))[0]!.n;
 
 describe("the engine", () => {
@@ -56,7 +64,9 @@ describe("the engine", () => {
     let checks = 0;
     expect(await runClaimedAction(deps, claimed, () => ++checks > 1)).toBe("stopped");
     // Between two slices (the worker still holds its lease), the requester cancels.
-    expect((await t.request(`/v1/actions/${referenceId}/cancel`, { method: "POST", headers: bearer(ADA) })).status).toBe(200);
+    expect(
+      (await t.request(`/v1/actions/${referenceId}/cancel`, { method: "POST", headers: bearer(ADA) })).status,
+    ).toBe(200);
     const outcome = await runClaimedAction(deps, (await findActionById(t.db, claimed.id))!, () => false);
     expect(outcome).toBe("lost");
     const action = await getAction(t, ADA, referenceId);
@@ -70,7 +80,9 @@ describe("the engine", () => {
     const { referenceId } = await upload(n);
     const dead = (await claimAction(t.db, claimOptions(t, "dead")))!;
     let slices = 0;
-    expect(await runClaimedAction(engineDeps(t, { workerId: "dead" }), dead, () => ++slices > 2)).toBe("stopped");
+    expect(await runClaimedAction(engineDeps(t, { workerId: "dead" }), dead, () => ++slices > 2)).toBe(
+      "stopped",
+    );
     // The dead worker never released its lease: nobody may take the action until it runs out.
     expect(await claimAction(t.db, claimOptions(t, "early"))).toBeNull();
     t.clock.advance(30_001);
@@ -80,7 +92,9 @@ describe("the engine", () => {
     expect(action.progress).toEqual(expectedCounts(n));
     expect(await userCount()).toBe(expectedCounts(n).succeeded);
     const row = await idOf(referenceId);
-    const lines = (await t.db.select({ n: count() }).from(reportRows).where(eq(reportRows.actionId, row.id)))[0]!.n;
+    const lines = (
+      await t.db.select({ n: count() }).from(reportRows).where(eq(reportRows.actionId, row.id))
+    )[0]!.n;
     expect(lines).toBe(expectedCounts(n).errors + expectedCounts(n).warnings);
     expect(row.attempts).toBe(2);
   });
@@ -88,10 +102,14 @@ describe("the engine", () => {
   test("ACTION_TIMEOUT ends a long action as timeout, with a reason and one email", async () => {
     const { referenceId } = await upload(1_500);
     const claimed = (await claimAction(t.db, claimOptions(t, "slow")))!;
-    await runClaimedAction(engineDeps(t, { workerId: "slow" }), claimed, (() => {
-      let n = 0;
-      return () => ++n > 1;
-    })());
+    await runClaimedAction(
+      engineDeps(t, { workerId: "slow" }),
+      claimed,
+      (() => {
+        let n = 0;
+        return () => ++n > 1;
+      })(),
+    );
     t.clock.advance(11 * 60_000);
     const ended = await sweepTimeouts(t.db, {
       now: t.clock.now(),
@@ -105,7 +123,10 @@ describe("the engine", () => {
     expect(action.status).toBe("timeout");
     expect(action.failureReason).toContain("time limit");
     expect(action.progress.processed).toBe(500);
-    const mails = await t.db.select().from(outbox).where(eq(outbox.idempotencyKey, `completion/${referenceId}`));
+    const mails = await t.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.idempotencyKey, `completion/${referenceId}`));
     expect(mails.length).toBe(1);
     expect(mails[0]!.subject).toContain("Timeout");
   });
@@ -146,7 +167,10 @@ describe("the engine", () => {
     expect(row.status).toBe("completed");
     const error = await t.db
       .run(sql`UPDATE actions SET status = 'in_progress', version = version + 1 WHERE id = ${row.id}`)
-      .then(() => null, (e: Error) => e);
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(String(error?.cause)).toContain("final action status cannot change");
     expect((await findActionById(t.db, row.id))!.status).toBe("completed");
   });

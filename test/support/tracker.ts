@@ -2,6 +2,7 @@
  * An in-process tracker for route and engine tests: real database file, real app (`app.request`),
  * a ManualClock, and the engine driven explicitly (`drain`) instead of by timers.
  */
+import type { ActionView } from "../../src/actions/view";
 import { promoteDueActions } from "../../src/engine/clocks";
 import { handlers } from "../../src/engine/handlers";
 import type { RunDeps } from "../../src/engine/run-action";
@@ -67,7 +68,7 @@ export function postJson(
 
 export async function getAction(t: Pick<TestTracker, "request">, person: Person, ref: string) {
   const res = await t.request(`/v1/actions/${ref}`, { headers: bearer(person) });
-  return (await res.json()) as Record<string, any>;
+  return (await res.json()) as ActionView;
 }
 
 /** The engine's dependencies as the test tracker's runner has them, for driving single slices by hand. */
