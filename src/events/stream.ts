@@ -6,7 +6,7 @@
 import type { Db } from "../db/client";
 import type { EventHub } from "./hub";
 import { eventFrame } from "./hub";
-import { readOwnEventsAfter, type StoredEvent } from "./log";
+import { latestEventId, readOwnEventsAfter, type StoredEvent } from "./log";
 
 const encoder = new TextEncoder();
 /** A stream whose reader falls this far behind is closed; the browser reconnects and replays. */
@@ -29,7 +29,8 @@ export interface StreamOptions {
 export function eventStreamResponse(options: StreamOptions): Response {
   const { db, hub, owner } = options;
   let cursor = options.lastEventId ?? hub.lastPublishedId;
-  let replaying = options.lastEventId !== null;
+  // Until the replay (or, for a fresh stream, the read of the log's head) is done, hub events are held.
+  let replaying = true;
   let held: StoredEvent[] = [];
   let unsubscribe = () => {};
   let closed = false;
@@ -69,9 +70,12 @@ export function eventStreamResponse(options: StreamOptions): Response {
         options.signal?.addEventListener("abort", close);
         if (options.maxDurationMs) timer = setTimeout(close, options.maxDurationMs);
         send(encoder.encode(`retry: ${options.retryMs ?? 2000}\n: connected\n\n`));
-        if (!replaying) return;
         (async () => {
-          for (;;) {
+          if (options.lastEventId === null) {
+            // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
+            cursor = Math.max(cursor, await latestEventId(db));
+          }
+          while (options.lastEventId !== null) {
             const batch = await readOwnEventsAfter(db, owner, cursor, 500);
             for (const event of batch) sendEvent(event);
             if (batch.length < 500 || closed) break;
