@@ -87,6 +87,8 @@ async function stageFiles(services: Services, action: ActionRow, submission: Sub
     .update(actions)
     .set({
       total: stager.count,
+      // The input is staged: the engine must not run the type's `prepare` (it stages from the database).
+      state: JSON.stringify({ prepared: true }),
       runAt: scheduled ? action.scheduledFor : clock.now(),
       version: sql`${actions.version} + 1`,
     })
