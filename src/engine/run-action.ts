@@ -185,7 +185,11 @@ export async function runClaimedAction(
     if (exhausted) {
       const errors = action.errors + tally.errors;
       const to: Status = errors > 0 ? "completed_with_errors" : "completed";
-      const finishing = { ...ctx(), action: { ...action, errors }, state: tally.state ?? JSON.parse(action.state) };
+      const finishing = {
+        ...ctx(),
+        action: { ...action, errors },
+        state: tally.state ?? JSON.parse(action.state),
+      };
       const extra = (await handler.finish?.(finishing, to)) ?? [];
       return end(to, counters, [...effects, ...extra]);
     }

@@ -55,8 +55,16 @@ export function upsertUsersStatements(db: Db, portalId: string, now: number, row
   return statements;
 }
 
-function upsertStatement(db: Db, portalId: string, now: number, rows: UserRow[], setRole: boolean): Statement {
-  const json = JSON.stringify(rows.map((r) => [r.email, r.firstName, r.lastName, r.role || "learner", r.department]));
+function upsertStatement(
+  db: Db,
+  portalId: string,
+  now: number,
+  rows: UserRow[],
+  setRole: boolean,
+): Statement {
+  const json = JSON.stringify(
+    rows.map((r) => [r.email, r.firstName, r.lastName, r.role || "learner", r.department]),
+  );
   return db.run(sql`
     INSERT INTO users (portal_id, email, first_name, last_name, role, department, created_at, updated_at)
     SELECT ${portalId}, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, ${now}, ${now}
