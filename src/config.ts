@@ -73,6 +73,7 @@ const EnvSchema = v.object({
   MAX_UPLOAD_BYTES: v.optional(positiveInt("MAX_UPLOAD_BYTES"), String(100 * 1024 * 1024)),
   MAX_FILE_BYTES: v.optional(positiveInt("MAX_FILE_BYTES"), String(50 * 1024 * 1024)),
   MAX_ROWS_PER_FILE: v.optional(positiveInt("MAX_ROWS_PER_FILE"), "1000000"),
+  WORKER_LEASE: v.optional(duration("WORKER_LEASE"), "30s"),
   WORKER_CONCURRENCY: v.optional(positiveInt("WORKER_CONCURRENCY"), "4"),
   PORTAL_CONCURRENCY: v.optional(positiveInt("PORTAL_CONCURRENCY"), "2"),
 });
@@ -95,6 +96,7 @@ export interface Config {
   maxUploadBytes: number;
   maxFileBytes: number;
   maxRowsPerFile: number;
+  workerLeaseMs: number;
   workerConcurrency: number;
   portalConcurrency: number;
 }
@@ -144,6 +146,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxFileBytes: e.MAX_FILE_BYTES,
     maxRowsPerFile: e.MAX_ROWS_PER_FILE,
+    workerLeaseMs: e.WORKER_LEASE,
     workerConcurrency: e.WORKER_CONCURRENCY,
     portalConcurrency: e.PORTAL_CONCURRENCY,
   };

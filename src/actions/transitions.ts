@@ -57,9 +57,12 @@ export interface TransitionRequest {
 export function transitionStatements(db: Db, ctx: TransitionContext, request: TransitionRequest) {
   const { action, to, now } = { ...request, now: ctx.now };
   const final = isFinal(to);
+  // An action ended from outside the engine (cancel, sweeper) shows the work its slices committed.
+  const foldUnpublished = final && !(request.set && "unpublished" in request.set) ? unpublishedFolded() : {};
   const update = db
     .update(actions)
     .set({
+      ...foldUnpublished,
       ...request.set,
       status: to,
       version: sql`${actions.version} + 1`,
@@ -98,6 +101,18 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
     FROM ${actions} WHERE ${actions.id} = ${action.id} AND ${actions.status} = ${to} AND ${actions.completedAt} = ${now} AND ${actions.notify} = 1
     ON CONFLICT DO NOTHING`);
   return [update, insertEmail] as const;
+}
+
+function unpublishedFolded() {
+  const part = (key: string) => sql.raw(`coalesce(unpublished ->> '${key}', 0)`);
+  return {
+    processed: sql`${actions.processed} + ${part("processed")}`,
+    succeeded: sql`${actions.succeeded} + ${part("succeeded")}`,
+    errors: sql`${actions.errors} + ${part("errors")}`,
+    warnings: sql`${actions.warnings} + ${part("warnings")}`,
+    reportRows: sql`${actions.reportRows} + ${part("reportRows")}`,
+    unpublished: null,
+  };
 }
 
 /** Runs a move on its own. Returns the updated row, or null when the action was not in a legal status. */

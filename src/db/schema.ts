@@ -51,6 +51,11 @@ export const actions = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     /** Engine: the next input position to process (row index or item index). */
     checkpoint: integer("checkpoint").notNull().default(0),
+    /**
+     * Engine: counters of committed slices not shown yet (JSON). Slices commit often to keep write locks
+     * short; the visible counters, `version` and the progress event move about once a second.
+     */
+    unpublished: text("unpublished"),
     /** Engine: handler-owned state that must survive a crash (JSON). */
     state: text("state").notNull().default("{}"),
   },

@@ -29,9 +29,12 @@ export interface RunDeps {
   handlers: Partial<Record<string, ActionHandler>>;
   workerId: string;
   leaseMs: number;
-  /** A slice ends after this much work time (so progress events come about once a second). */
-  sliceMs: number;
-  /** Chunks read per query. */
+  /**
+   * Visible progress (counters, version, event) moves at most this often; slices commit more often,
+   * each with its checkpoint, so a crash loses nothing and write locks stay short.
+   */
+  publishEveryMs: number;
+  /** Chunks of staged input (500 items each) per slice. */
   chunksPerRead: number;
   publicUrl: string;
   reportRetentionMs: number;
@@ -40,15 +43,6 @@ export interface RunDeps {
 }
 
 export type RunOutcome = "ended" | "stopped" | "lost";
-
-interface Tally {
-  processed: number;
-  errors: number;
-  warnings: number;
-  report: ReportLine[];
-  statements: Statement[];
-  state: Record<string, unknown> | undefined;
-}
 
 export async function runClaimedAction(
   deps: RunDeps,
@@ -125,80 +119,57 @@ export async function runClaimedAction(
     action = updated;
   }
 
+  // Counters committed but not shown yet (see `unpublished` in the schema), and when we last showed them.
+  let pending: Counts = { ...ZERO, ...(action.unpublished ? JSON.parse(action.unpublished) : {}) };
+  let publishedAt = performance.now();
   for (;;) {
     if (shouldStop()) return "stopped";
     if (action.startedAt !== null && deps.clock.now() - action.startedAt > deps.actionTimeoutMs) {
       return end("timeout", {
         failureReason: `The action ran longer than the time limit (${Math.round(deps.actionTimeoutMs / 60_000)} min) and was stopped; what was done before is kept.`,
+        ...publish(pending),
       });
     }
-    const sliceStart = performance.now();
-    const tally: Tally = {
-      processed: 0,
-      errors: 0,
-      warnings: 0,
-      report: [],
-      statements: [],
-      state: undefined,
-    };
-    let nextChunk = action.checkpoint;
-    let exhausted = false;
-    // At least one read per slice, then more while the slice has time left.
-    do {
-      const chunks = await readChunks(db, action.id, nextChunk, deps.chunksPerRead);
-      if (chunks.length === 0) {
-        exhausted = true;
-        break;
-      }
-      for (const chunk of chunks) {
-        const result = await handler.apply(
-          { ...ctx(), state: tally.state ?? JSON.parse(action.state) },
-          chunk.items,
-        );
-        tally.statements.push(...result.statements);
-        tally.report.push(...result.report);
-        tally.processed += chunk.items.length;
-        tally.errors += result.errors;
-        tally.warnings += result.warnings;
-        if (result.state) tally.state = result.state;
-        nextChunk = chunk.chunk + 1;
-      }
-      // All chunks are staged before an action can be claimed, so a short read means the end.
-      if (chunks.length < deps.chunksPerRead) {
-        exhausted = true;
-        break;
-      }
-    } while (performance.now() - sliceStart < deps.sliceMs);
-    const counters = {
-      processed: sql`${actions.processed} + ${tally.processed}`,
-      succeeded: sql`${actions.succeeded} + ${tally.processed - tally.errors}`,
-      errors: sql`${actions.errors} + ${tally.errors}`,
-      warnings: sql`${actions.warnings} + ${tally.warnings}`,
-      reportRows: sql`${actions.reportRows} + ${tally.report.length}`,
-      checkpoint: nextChunk,
-      ...(tally.state ? { state: JSON.stringify(tally.state) } : {}),
-    };
-    const effects = [
-      ...tally.statements,
-      ...(tally.report.length ? [reportInsert(db, action.id, tally.report)] : []),
-    ];
-    if (exhausted) {
-      const errors = action.errors + tally.errors;
-      const to: Status = errors > 0 ? "completed_with_errors" : "completed";
-      const finishing = {
-        ...ctx(),
-        action: { ...action, errors },
-        state: tally.state ?? JSON.parse(action.state),
-      };
-      const extra = (await handler.finish?.(finishing, to)) ?? [];
-      return end(to, counters, [...effects, ...extra]);
+    // One slice: one read of staged chunks, applied and committed together (short write locks).
+    const chunks = await readChunks(db, action.id, action.checkpoint, deps.chunksPerRead);
+    const tally: Counts = { ...ZERO };
+    const statements: Statement[] = [];
+    const report: ReportLine[] = [];
+    let state: Record<string, unknown> | undefined;
+    for (const chunk of chunks) {
+      const result = await handler.apply({ ...ctx(), state: state ?? JSON.parse(action.state) }, chunk.items);
+      statements.push(...result.statements);
+      report.push(...result.report);
+      tally.processed += chunk.items.length;
+      tally.succeeded += chunk.items.length - result.errors;
+      tally.errors += result.errors;
+      tally.warnings += result.warnings;
+      tally.reportRows += result.report.length;
+      if (result.state) state = result.state;
     }
-    const updated = await commit(effects, [
+    if (report.length) statements.push(reportInsert(db, action.id, report));
+    pending = add(pending, tally);
+    const progress = {
+      checkpoint: chunks.length ? chunks[chunks.length - 1]!.chunk + 1 : action.checkpoint,
+      ...(state ? { state: JSON.stringify(state) } : {}),
+    };
+    // All chunks are staged before an action can be claimed, so a short read means the end.
+    if (chunks.length < deps.chunksPerRead) {
+      const errors = action.errors + pending.errors;
+      const to: Status = errors > 0 ? "completed_with_errors" : "completed";
+      const finishing = { ...ctx(), action: { ...action, errors }, state: state ?? JSON.parse(action.state) };
+      const extra = (await handler.finish?.(finishing, to)) ?? [];
+      return end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
+    }
+    const show = performance.now() - publishedAt >= deps.publishEveryMs;
+    const updated = await commit(statements, [
       db
         .update(actions)
         .set({
-          ...counters,
-          version: sql`${actions.version} + 1`,
+          ...progress,
+          ...(show
+            ? { ...publish(pending), version: sql`${actions.version} + 1` }
+            : { unpublished: JSON.stringify(pending) }),
           leaseExpiresAt: deps.clock.now() + deps.leaseMs,
         })
         .where(and(eq(actions.id, action.id), eq(actions.leaseOwner, workerId)))
@@ -206,5 +177,39 @@ export async function runClaimedAction(
     ]);
     if (!updated) return "lost";
     action = updated;
+    if (show) {
+      pending = { ...ZERO };
+      publishedAt = performance.now();
+    }
   }
+}
+
+interface Counts {
+  processed: number;
+  succeeded: number;
+  errors: number;
+  warnings: number;
+  reportRows: number;
+}
+
+const ZERO: Counts = { processed: 0, succeeded: 0, errors: 0, warnings: 0, reportRows: 0 };
+
+const add = (a: Counts, b: Counts): Counts => ({
+  processed: a.processed + b.processed,
+  succeeded: a.succeeded + b.succeeded,
+  errors: a.errors + b.errors,
+  warnings: a.warnings + b.warnings,
+  reportRows: a.reportRows + b.reportRows,
+});
+
+/** Moves committed-but-unshown counts into the visible counters. */
+function publish(pending: Counts) {
+  return {
+    processed: sql`${actions.processed} + ${pending.processed}`,
+    succeeded: sql`${actions.succeeded} + ${pending.succeeded}`,
+    errors: sql`${actions.errors} + ${pending.errors}`,
+    warnings: sql`${actions.warnings} + ${pending.warnings}`,
+    reportRows: sql`${actions.reportRows} + ${pending.reportRows}`,
+    unpublished: null,
+  };
 }

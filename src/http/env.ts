@@ -30,6 +30,19 @@ export interface Services {
   notify?: () => void;
   /** How the stream ends at the edge: a maximum duration before the platform cuts it. */
   streamMaxDurationMs?: number;
+  /**
+   * Opens one person's event stream instead of the hub-fed one: the edge, which has no background
+   * tail, polls the event log per open request (src/edge/poll-stream.ts).
+   */
+  openStream?: (options: StreamRequest) => Response;
+}
+
+/** What the events route knows about a stream request. */
+export interface StreamRequest {
+  owner: { portal: string; sub: string };
+  /** The last event id the client saw, or null for a fresh stream. */
+  lastEventId: number | null;
+  signal?: AbortSignal;
 }
 
 export type AppEnv = {

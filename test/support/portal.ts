@@ -168,7 +168,7 @@ export async function startPortal(portal = ADA.portal) {
         handlers: { [claimed!.type]: crashing },
         workerId: "dead",
         leaseMs: 30_000,
-        sliceMs: 10,
+        publishEveryMs: 10,
         chunksPerRead: 1,
         publicUrl: config.publicUrl,
         reportRetentionMs: config.reportRetentionMs,

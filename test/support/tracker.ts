@@ -81,7 +81,7 @@ export function engineDeps(t: TestTracker, overrides: Partial<RunDeps> = {}): Ru
     handlers,
     workerId: "manual-worker",
     leaseMs: 30_000,
-    sliceMs: 0,
+    publishEveryMs: 0,
     chunksPerRead: 1,
     publicUrl: config.publicUrl,
     reportRetentionMs: config.reportRetentionMs,

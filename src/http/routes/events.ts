@@ -25,14 +25,18 @@ export const eventRoutes = new Hono<AppEnv>().get(
       "Events `action.status` and `action.progress`, each with an `id:` that only grows and the action as `data:`. Send `Last-Event-ID` (or `?lastEventId=`) to replay what was missed.",
   }),
   (c) => {
-    const { db, hub, streamMaxDurationMs } = c.get("services");
+    const { db, hub, streamMaxDurationMs, openStream } = c.get("services");
     const principal = c.get("principal");
-    return eventStreamResponse({
-      db,
-      hub,
+    const request = {
       owner: { portal: principal.portal, sub: principal.sub },
       lastEventId: lastEventIdOf(c.req.header("last-event-id"), c.req.query("lastEventId")),
       signal: c.req.raw.signal,
+    };
+    if (openStream) return openStream(request);
+    return eventStreamResponse({
+      db,
+      hub,
+      ...request,
       ...(streamMaxDurationMs ? { maxDurationMs: streamMaxDurationMs } : {}),
     });
   },

@@ -1,0 +1,180 @@
+/**
+ * Work at the edge, in bounded bursts instead of long-running loops: a cron invocation runs the clock
+ * jobs, then the engine and the mail outbox until everything is idle or the burst's wall-time or query
+ * budget is spent; a kick (after a submission) does the same without the clocks. Every job is the
+ * shared, claim-based one, so bursts in many isolates at once, or overlapping crons, are safe.
+ */
+import { Cron } from "croner";
+import { inArray, sql } from "drizzle-orm";
+import { outbox } from "../db/schema";
+import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
+import { handlers } from "../engine/handlers";
+import { EngineRunner } from "../engine/runner";
+import { pruneEvents } from "../events/log";
+import { systemClock } from "../lib/clock";
+import { deliverOutbox } from "../mail/outbox";
+import { expireReports } from "../reports/expiry";
+import { queriesSoFar } from "./invocation";
+import type { Edge } from "./services";
+
+/** As in src/process.ts: a lease that died this often is given up (the sweeper ends it as timeout). */
+const MAX_LEASE_ATTEMPTS = 5;
+/** Cron Triggers fire at most once a minute: a clock pattern is due if it fell in the last minute. */
+const CRON_WINDOW_MS = 60_000;
+/** Events are kept 30 days, as in the Bun process. */
+const EVENT_RETENTION_MS = 30 * 86_400_000;
+/** How often mail is looked at while the engine is still busy (an ended action's email goes soon). */
+const MAIL_POLL_MS = 2_000;
+/** Queries kept back from the budget for mail and the slices still in flight when it is reached. */
+const reserveOf = (budget: number) => Math.min(40, Math.floor(budget / 4));
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** True when `pattern` (croner, 5 or 6 fields) has an occurrence in (at - window, at]. */
+export function cronDue(pattern: string, at: number, windowMs = CRON_WINDOW_MS): boolean {
+  const next = new Cron(pattern, { paused: true, timezone: "UTC" }).nextRun(new Date(at - windowMs));
+  return next !== null && next.getTime() <= at;
+}
+
+/** Each clock job once; a failure of one is logged and does not stop the others. */
+export async function runClocks(edge: Edge, scheduledTime: number): Promise<void> {
+  const { db } = edge.database;
+  const { config } = edge;
+  const now = () => systemClock.now();
+  const jobs: [string, () => Promise<unknown>][] = [
+    ["promote-due", () => promoteDueActions(db, now())],
+    [
+      "sweep-timeouts",
+      () =>
+        sweepTimeouts(db, {
+          now: now(),
+          reportRetentionMs: config.reportRetentionMs,
+          publicUrl: config.publicUrl,
+          actionTimeoutMs: config.actionTimeoutMs,
+          maxAttempts: MAX_LEASE_ATTEMPTS,
+        }),
+    ],
+    ...(cronDue(config.expiryCron, scheduledTime)
+      ? [["expire-reports", () => expireReports(db, now())] as [string, () => Promise<unknown>]]
+      : []),
+    ["prune-events", () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
+  ];
+  for (const [name, job] of jobs) {
+    try {
+      await job();
+    } catch (error) {
+      edge.log({ level: "error", msg: `${name} failed`, error: String(error) });
+    }
+  }
+}
+
+/**
+ * Claims and runs actions until none is due, the deadline passes or the query budget is spent; then
+ * running actions finish their slice and hand their lease back, so the next burst resumes them at once.
+ */
+export async function runEngine(edge: Edge, deadline: number): Promise<void> {
+  const { config, settings } = edge;
+  const runner = new EngineRunner({
+    db: edge.database.db,
+    blobs: edge.services.blobs,
+    clock: systemClock,
+    handlers,
+    workerId: `edge-${crypto.randomUUID().slice(0, 8)}`,
+    leaseMs: 30_000,
+    publishEveryMs: 1_000,
+    chunksPerRead: 2,
+    publicUrl: config.publicUrl,
+    reportRetentionMs: config.reportRetentionMs,
+    actionTimeoutMs: config.actionTimeoutMs,
+    concurrency: config.workerConcurrency,
+    portalConcurrency: config.portalConcurrency,
+    maxAttempts: MAX_LEASE_ATTEMPTS,
+    idlePollMs: 1_000,
+    log: edge.log,
+  });
+  const limit = settings.queryBudget - reserveOf(settings.queryBudget);
+  if (queriesSoFar() >= limit) return;
+  let idle = false;
+  const running = runner
+    .runUntilIdle()
+    .catch((error) => edge.log({ level: "error", msg: "engine burst failed", error: String(error) }))
+    .finally(() => {
+      idle = true;
+    });
+  while (!idle && Date.now() < deadline && queriesSoFar() < limit) {
+    await Promise.race([running, sleep(250)]);
+  }
+  await runner.stop();
+  await running;
+}
+
+/** When the outbox next has something to do: the earliest pending attempt or expiring claim. */
+async function nextMailAt(edge: Edge): Promise<number | null> {
+  const [row] = await edge.database.db
+    .select({
+      at: sql<number | null>`min(CASE WHEN ${outbox.status} = 'pending' THEN ${outbox.nextAttemptAt}
+        ELSE ${outbox.leaseExpiresAt} END)`,
+    })
+    .from(outbox)
+    .where(inArray(outbox.status, ["pending", "sending"]));
+  return row?.at ?? null;
+}
+
+async function deliverMail(edge: Edge): Promise<void> {
+  try {
+    await deliverOutbox(
+      {
+        db: edge.database.db,
+        sender: edge.sender,
+        clock: systemClock,
+        from: edge.config.mailFrom,
+        log: (line) => edge.log(line as Record<string, unknown>),
+      },
+      { workerId: "edge" },
+    );
+  } catch (error) {
+    edge.log({ level: "error", msg: "deliver-mail failed", error: String(error) });
+  }
+}
+
+export interface WorkOptions {
+  budgetMs: number;
+  /** The cron's scheduled time, to run the clock jobs first; null for a kick. */
+  clocksAt: number | null;
+}
+
+/**
+ * One burst: clocks (cron only), then the engine, with the outbox delivered alongside every 2 s and
+ * after the engine ends, and retries waited for while they fall within the burst (the contract's
+ * first retry comes within 5 s). Emails due later go out in a later burst.
+ */
+export async function runWork(edge: Edge, options: WorkOptions): Promise<void> {
+  const started = Date.now();
+  const deadline = started + options.budgetMs;
+  const { queryBudget } = edge.settings;
+  const withinBudget = () =>
+    Date.now() < deadline - 250 && queriesSoFar() < queryBudget - reserveOf(queryBudget) / 2;
+  if (options.clocksAt !== null) await runClocks(edge, options.clocksAt);
+  let engineDone = false;
+  const engine = runEngine(edge, deadline).finally(() => {
+    engineDone = true;
+  });
+  while (withinBudget()) {
+    await deliverMail(edge);
+    if (!engineDone) {
+      await Promise.race([engine, sleep(MAIL_POLL_MS)]);
+      continue;
+    }
+    const next = await nextMailAt(edge).catch(() => null);
+    if (next === null || next > deadline - 500) break;
+    await sleep(Math.max(250, next - Date.now()));
+  }
+  await engine;
+  edge.log({
+    level: "info",
+    msg: "edge.burst",
+    kind: options.clocksAt === null ? "kick" : "cron",
+    ms: Date.now() - started,
+    queries: queriesSoFar(),
+  });
+}

@@ -1,0 +1,48 @@
+/** Real tracker processes (`bun src/main.ts`) for multi-process and crash tests. */
+import { resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { TEST_SECRET } from "./env";
+
+const root = resolve(import.meta.dir, "../..");
+const bun = resolve(root, "node_modules/.bin/bun");
+
+export function spawnTracker(env: Record<string, string>): Subprocess {
+  return Bun.spawn([bun, "src/main.ts"], {
+    cwd: root,
+    env: { ...process.env, AUTH_SECRET: TEST_SECRET, NODE_ENV: "test", RESEND_API_KEY: "", ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+}
+
+/** Polls `check` every 25 ms until it returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+/** A CSV of `n` users where every 10th row has an invalid email and every 7th no last name. */
+export function peopleCsv(n: number, prefix = "p"): { csv: string; errors: number; warnings: number } {
+  const rows = ["email,first_name,last_name,role,department,groups"];
+  let errors = 0;
+  let warnings = 0;
+  for (let i = 0; i < n; i++) {
+    const broken = i % 10 === 9;
+    const noLast = !broken && i % 7 === 6;
+    if (broken) errors++;
+    if (noLast) warnings++;
+    rows.push(
+      `${broken ? `broken-${i}` : `${prefix}${i}@example.com`},P${i},${noLast ? "" : "L"},learner,D${i % 5},G${i % 3}`,
+    );
+  }
+  return { csv: `${rows.join("\n")}\n`, errors, warnings };
+}
