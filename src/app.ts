@@ -84,6 +84,7 @@ function methodNotAllowed(app: Hono<AppEnv>) {
     [/^\/v1\/actions\/[^/]+\/cancel\/?$/, "POST"],
     [/^\/v1\/actions\/[^/]+\/error-report\/?$/, "GET"],
     [/^\/v1\/events\/?$/, "GET"],
+    [/^\/v1\/session\/?$/, "GET, POST, DELETE"],
     [/^\/healthz$/, "GET"],
   ];
   app.all("*", (c) => {

@@ -97,7 +97,8 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
   const jobs: Cron[] = [];
   const every = (pattern: string, name: string, job: () => Promise<unknown>) =>
     jobs.push(
-      new Cron(pattern, { protect: true, name }, async () => {
+      // Croner names are global to the process: make them unique per tracker (tests run several).
+      new Cron(pattern, { protect: true, name: `${name}:${workerId}` }, async () => {
         try {
           await job();
         } catch (error) {

@@ -1,8 +1,8 @@
 /** A 100,000-row user upload through the real server: exact counts, every report line, every user once. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { count } from "drizzle-orm";
-import { users } from "../src/db/schema";
 import { parseCsvStream } from "../src/csv/decode";
+import { users } from "../src/db/schema";
 import { ADA, bearer } from "./support/env";
 import { peopleCsv, waitFor } from "./support/processes";
 import { startTestServer, type TestServer } from "./support/server";
@@ -19,12 +19,16 @@ test("100,000 rows end with exact counts and a complete report", async () => {
   const form = new FormData();
   form.set("type", "user_upload");
   form.set("file", new File([csv], "hundred-thousand.csv"));
-  const created = await (await fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(ADA) })).json();
+  const created = await (
+    await fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(ADA) })
+  ).json();
   expect(created.progress.total).toBe(n);
   const done = await waitFor(
     "the upload to end",
     async () => {
-      const action = await (await fetch(`${server.url}/v1/actions/${created.referenceId}`, { headers: bearer(ADA) })).json();
+      const action = await (
+        await fetch(`${server.url}/v1/actions/${created.referenceId}`, { headers: bearer(ADA) })
+      ).json();
       return action.completedAt ? action : null;
     },
     120_000,

@@ -47,17 +47,29 @@ test("a real EventSource follows an action, survives a dropped stream, and resum
   }
   await waitFor("the stream to open", async () => opened === 1, 5_000);
 
-  const rows = Array.from({ length: 1_500 }, (_, i) => (i % 100 === 99 ? `bad-${i},B,C` : `u${i}@x.com,U,${i}`));
+  const rows = Array.from({ length: 1_500 }, (_, i) =>
+    i % 100 === 99 ? `bad-${i},B,C` : `u${i}@x.com,U,${i}`,
+  );
   const first = await upload(`email,first_name,last_name\n${rows.join("\n")}\n`, "first.csv");
-  await waitFor("the first action to end", async () => received.some((r) => r.referenceId === first && r.status === "completed_with_errors"), 15_000);
-  const statuses = received.filter((r) => r.referenceId === first && r.type === "action.status").map((r) => r.status);
+  await waitFor(
+    "the first action to end",
+    async () => received.some((r) => r.referenceId === first && r.status === "completed_with_errors"),
+    15_000,
+  );
+  const statuses = received
+    .filter((r) => r.referenceId === first && r.type === "action.status")
+    .map((r) => r.status);
   expect(statuses).toEqual(["not_started", "in_progress", "completed_with_errors"]);
 
   // The server drops every stream; while the client waits to reconnect, another action runs.
   server.tracker.services.hub.closeAll();
   const second = await upload("email,first_name,last_name\nmissed@x.com,M,Issed\n", "second.csv");
   await waitFor("the reconnection", async () => opened === 2, 10_000);
-  await waitFor("the missed action's end", async () => received.some((r) => r.referenceId === second && r.status === "completed"), 10_000);
+  await waitFor(
+    "the missed action's end",
+    async () => received.some((r) => r.referenceId === second && r.status === "completed"),
+    10_000,
+  );
   source.close();
 
   // Everything the log holds for Ada since the stream opened, exactly once and in order.

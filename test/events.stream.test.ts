@@ -28,7 +28,8 @@ describe("GET /v1/events", () => {
     expect(res.headers.get("x-accel-buffering")).toBe("no");
     expect(res.headers.get("content-encoding")).toBeNull();
     const hello = await reader.next();
-    expect(hello?.raw).toBe("retry: 2000\n: connected");
+    expect(hello?.raw).toMatch(/^retry: 2000\nid: \d+\n: connected$/);
+    expect(hello?.event).toBeUndefined();
     const created = await (await postJson(t, ADA, rule)).json();
     const [frame] = await reader.events(1);
     expect(frame?.event).toBe("action.status");

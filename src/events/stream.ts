@@ -69,11 +69,16 @@ export function eventStreamResponse(options: StreamOptions): Response {
         });
         options.signal?.addEventListener("abort", close);
         if (options.maxDurationMs) timer = setTimeout(close, options.maxDurationMs);
-        send(encoder.encode(`retry: ${options.retryMs ?? 2000}\n: connected\n\n`));
+        const hello = (id: string) =>
+          encoder.encode(`retry: ${options.retryMs ?? 2000}\n${id}: connected\n\n`);
+        if (options.lastEventId !== null) send(hello(""));
         (async () => {
           if (options.lastEventId === null) {
             // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
             cursor = Math.max(cursor, await latestEventId(db));
+            // The hello carries the starting id (it dispatches no event): a browser whose stream drops
+            // before the first event still resumes with Last-Event-ID, exactly from here.
+            send(hello(`id: ${cursor}\n`));
           }
           while (options.lastEventId !== null) {
             const batch = await readOwnEventsAfter(db, owner, cursor, 500);

@@ -15,6 +15,42 @@ export function spawnTracker(env: Record<string, string>): Subprocess {
   });
 }
 
+/** Starts an api process on a free port and resolves once it serves, with its URL. */
+export async function spawnApi(env: Record<string, string>): Promise<{ proc: Subprocess; url: string }> {
+  const proc = Bun.spawn([bun, "src/main.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      AUTH_SECRET: TEST_SECRET,
+      NODE_ENV: "test",
+      RESEND_API_KEY: "",
+      PORT: "0",
+      ...env,
+    },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    const match = /"url":"(http:\/\/localhost:\d+)"/.exec(text);
+    if (match) {
+      // Keep draining stdout so the child never blocks on a full pipe.
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })();
+      return { proc, url: match[1]!.replace("localhost", "127.0.0.1") };
+    }
+  }
+  proc.kill(9);
+  throw new Error(`api process did not start: ${text.slice(0, 500)}`);
+}
+
 /** Polls `check` every 25 ms until it returns a value, or fails after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
