@@ -12,6 +12,10 @@ export class SseReader {
   private buffer = "";
   private readonly decoder = new TextDecoder();
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** True once the server ended the stream (or the connection broke). */
+  ended = false;
+  /** A read still in flight after a timeout: the next call must take its chunk, not start another read. */
+  private pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
 
   constructor(res: Response) {
     this.reader = res.body!.getReader();
@@ -30,15 +34,20 @@ export class SseReader {
       const left = deadline - Date.now();
       if (left <= 0) return null;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      this.pending ??= this.reader.read().catch(() => ({ done: true as const, value: undefined }));
       const chunk = await Promise.race([
-        this.reader.read(),
+        this.pending,
         new Promise<null>((resolve) => {
           timer = setTimeout(() => resolve(null), left);
         }),
       ]);
       clearTimeout(timer);
       if (chunk === null) return null;
-      if (chunk.done) return null;
+      this.pending = null;
+      if (chunk.done) {
+        this.ended = true;
+        return null;
+      }
       this.buffer += this.decoder.decode(chunk.value, { stream: true });
     }
   }
