@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts every action type against a running tracker (npm start), in an order where each one's
+# prerequisites exist, waits for each to end, and prints its status and counts.
+#   bash examples/try-all.sh            # TRACKER_URL defaults to http://localhost:8787
+set -euo pipefail
+cd "$(dirname "$0")"
+URL="${TRACKER_URL:-http://localhost:8787}"
+TOKEN="${TOKEN:-$(cd .. && npm run -s token -- --sub u-1 --portal p1 --role admin --email ada@example.com --name "Ada Admin")}"
+AUTH=(-H "Authorization: Bearer $TOKEN")
+
+# Waits for an action to end and prints one line about it.
+wait_for() {
+  local ref="$1" body
+  for _ in $(seq 1 120); do
+    body=$(curl -s "${AUTH[@]}" "$URL/v1/actions/$ref")
+    if echo "$body" | grep -q '"completedAt":"'; then
+      echo "$body" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);const p=a.progress;console.log(`${a.referenceId}  ${a.typeLabel.padEnd(28)} ${a.statusLabel.padEnd(22)} ${p.processed}/${p.total} processed, ${p.errors} errors, ${p.warnings} warnings${a.failureReason?"  ("+a.failureReason+")":""}`)})'
+      return
+    fi
+    sleep 0.5
+  done
+  echo "$ref did not end in time" >&2
+  return 1
+}
+ref_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);if(!a.referenceId){console.error(s);process.exit(1)}console.log(a.referenceId)})'; }
+upload() { curl -s "${AUTH[@]}" -F "type=$1" "${@:2}" "$URL/v1/actions" | ref_of; }
+json() { curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d @"$1" "$URL/v1/actions" | ref_of; }
+
+wait_for "$(upload user_upload -F file=@users.csv)"
+wait_for "$(upload content_upload -F file=@packages/sec-101.zip -F file=@packages/gdpr-1.zip -F file=@packages/broken-zip-slip.zip)"
+wait_for "$(upload history_migration -F file=@history.csv)"
+wait_for "$(json group-enroll.json)"
+wait_for "$(json group-mark-complete.json)"
+wait_for "$(json group-unenroll.json)"
+wait_for "$(json rule-start.json)"
+wait_for "$(json rule-change.json)"
+step1="$(upload content_replace -F file=@packages/sec-101-v2.zip)"
+wait_for "$step1"
+step2=$(curl -s "${AUTH[@]}" "$URL/v1/actions?type=content_replace&limit=2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).items.find(a=>a.step===2).referenceId))')
+wait_for "$step2"
+wait_for "$(json reminder.json)"
+echo "Error reports: GET $URL/v1/actions/<ref>/error-report; the page: $URL/"
