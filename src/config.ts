@@ -2,8 +2,8 @@
  * The environment, parsed once at the entry with valibot. Every problem is collected and reported
  * together, each naming its variable, so a bad deployment fails at start-up with one clear message.
  */
-import { Cron } from "croner";
 import * as v from "valibot";
+import { isCronPattern } from "./lib/cron";
 import { parseDuration } from "./lib/duration";
 
 export const DEV_AUTH_SECRET = "dev-only-secret-do-not-use-in-production";
@@ -26,14 +26,10 @@ const positiveInt = (name: string) =>
 const cronPattern = (name: string) =>
   v.pipe(
     v.string(),
-    v.check((pattern) => {
-      try {
-        new Cron(pattern, { paused: true }).stop();
-        return true;
-      } catch {
-        return false;
-      }
-    }, `${name} must be a cron pattern such as "*/10 * * * *" (6 fields allowed for seconds)`),
+    v.check(
+      isCronPattern,
+      `${name} must be a cron pattern such as "*/10 * * * *" (6 fields allowed for seconds)`,
+    ),
   );
 
 const EnvSchema = v.object({

@@ -11,7 +11,7 @@ import { FsBlobStore } from "./content/fs-blob-store";
 import { createDatabase } from "./db/client";
 import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
 import { promoteDueActions, sweepTimeouts } from "./engine/clocks";
-import { handlers } from "./engine/handlers";
+import { MAX_LEASE_ATTEMPTS, runnerOptions } from "./engine/options";
 import { EngineRunner } from "./engine/runner";
 import { EventHub } from "./events/hub";
 import { pruneEvents } from "./events/log";
@@ -24,7 +24,6 @@ import { createMailSender, type MailSender } from "./mail/sender";
 import { expireReports } from "./reports/expiry";
 
 export const HEARTBEAT_MS = 10_000;
-export const MAX_LEASE_ATTEMPTS = 5;
 
 export interface ProcessOptions {
   clock?: Clock;
@@ -56,25 +55,18 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
   });
 
   const blobs = new FsBlobStore(resolve(dataDir, "blobs"));
-  const runner = new EngineRunner({
-    db,
-    blobs,
-    clock,
-    handlers,
-    workerId,
-    leaseMs: config.workerLeaseMs,
-    publishEveryMs: 1_000,
-    chunksPerRead: 4,
-    publicUrl: config.publicUrl,
-    reportRetentionMs: config.reportRetentionMs,
-    actionTimeoutMs: config.actionTimeoutMs,
-    concurrency: config.workerConcurrency,
-    portalConcurrency: config.portalConcurrency,
-    maxAttempts: MAX_LEASE_ATTEMPTS,
-    idlePollMs: 500,
-    onCommit: () => tail.poke(),
-    log,
-  });
+  const runner = new EngineRunner(
+    runnerOptions(config, {
+      db,
+      blobs,
+      clock,
+      workerId,
+      log,
+      chunksPerRead: 4,
+      idlePollMs: 500,
+      onCommit: () => tail.poke(),
+    }),
+  );
   const sender =
     options.mailSender ??
     createMailSender({ RESEND_API_KEY: config.resendApiKey }, (line) => log(line as Record<string, unknown>));

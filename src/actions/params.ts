@@ -2,8 +2,8 @@
  * What a request to start an action may carry, as valibot schemas. They validate the requests and
  * generate the OpenAPI document, so the two never disagree.
  */
-import { Cron } from "croner";
 import * as v from "valibot";
+import { isCronPattern } from "../lib/cron";
 import { ACTION_TYPES, type ActionType, STATUSES } from "./model";
 
 const name = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(200));
@@ -24,17 +24,7 @@ const rule = v.object({
   value: v.pipe(v.string(), v.maxLength(200)),
 });
 
-const cronPattern = v.pipe(
-  v.string(),
-  v.check((pattern) => {
-    try {
-      new Cron(pattern, { paused: true }).stop();
-      return true;
-    } catch {
-      return false;
-    }
-  }, "must be a cron pattern such as 0 9 * * 1"),
-);
+const cronPattern = v.pipe(v.string(), v.check(isCronPattern, "must be a cron pattern such as 0 9 * * 1"));
 
 const noParams = v.object({});
 

@@ -8,7 +8,7 @@ import { Cron } from "croner";
 import { inArray, sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
-import { handlers } from "../engine/handlers";
+import { MAX_LEASE_ATTEMPTS, runnerOptions } from "../engine/options";
 import { EngineRunner } from "../engine/runner";
 import { pruneEvents } from "../events/log";
 import { systemClock } from "../lib/clock";
@@ -18,7 +18,6 @@ import { queriesSoFar } from "./invocation";
 import type { Edge } from "./services";
 
 /** As in src/process.ts: a lease that died this often is given up (the sweeper ends it as timeout). */
-const MAX_LEASE_ATTEMPTS = 5;
 /** Cron Triggers fire at most once a minute: a clock pattern is due if it fell in the last minute. */
 const CRON_WINDOW_MS = 60_000;
 /** Events are kept 30 days, as in the Bun process. */
@@ -74,24 +73,17 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
  */
 export async function runEngine(edge: Edge, deadline: number): Promise<void> {
   const { config, settings } = edge;
-  const runner = new EngineRunner({
-    db: edge.database.db,
-    blobs: edge.services.blobs,
-    clock: systemClock,
-    handlers,
-    workerId: `edge-${crypto.randomUUID().slice(0, 8)}`,
-    leaseMs: 30_000,
-    publishEveryMs: 1_000,
-    chunksPerRead: 2,
-    publicUrl: config.publicUrl,
-    reportRetentionMs: config.reportRetentionMs,
-    actionTimeoutMs: config.actionTimeoutMs,
-    concurrency: config.workerConcurrency,
-    portalConcurrency: config.portalConcurrency,
-    maxAttempts: MAX_LEASE_ATTEMPTS,
-    idlePollMs: 1_000,
-    log: edge.log,
-  });
+  const runner = new EngineRunner(
+    runnerOptions(config, {
+      db: edge.database.db,
+      blobs: edge.services.blobs,
+      clock: systemClock,
+      workerId: `edge-${crypto.randomUUID().slice(0, 8)}`,
+      log: edge.log,
+      chunksPerRead: 2,
+      idlePollMs: 1_000,
+    }),
+  );
   const limit = settings.queryBudget - reserveOf(settings.queryBudget);
   if (queriesSoFar() >= limit) return;
   let idle = false;

@@ -11,6 +11,7 @@
 import type { Db } from "../db/client";
 import { eventFrame } from "../events/hub";
 import { latestEventId, readOwnEventsAfter } from "../events/log";
+import { SSE_HEADERS } from "../events/stream";
 
 const encoder = new TextEncoder();
 const PING = encoder.encode(": keep-alive\n\n");
@@ -103,11 +104,5 @@ export function pollingStreamResponse(options: PollStreamOptions): Response {
     { highWaterMark: 0 },
   );
 
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-    },
-  });
+  return new Response(stream, { headers: SSE_HEADERS });
 }

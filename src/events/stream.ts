@@ -9,6 +9,13 @@ import { eventFrame } from "./hub";
 import { latestEventId, readOwnEventsAfter, type StoredEvent } from "./log";
 
 const encoder = new TextEncoder();
+
+/** Never cached, never transformed or compressed, never buffered by a proxy (contract and DESIGN.md). */
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+} as const;
 /** A stream whose reader falls this far behind is closed; the browser reconnects and replays. */
 const MAX_QUEUED_FRAMES = 1_000;
 
@@ -100,12 +107,5 @@ export function eventStreamResponse(options: StreamOptions): Response {
     { highWaterMark: 0 },
   );
 
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-      connection: "keep-alive",
-    },
-  });
+  return new Response(stream, { headers: SSE_HEADERS });
 }

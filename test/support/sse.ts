@@ -15,7 +15,7 @@ export class SseReader {
   /** True once the server ended the stream (or the connection broke). */
   ended = false;
   /** A read still in flight after a timeout: the next call must take its chunk, not start another read. */
-  private pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  private pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | null = null;
 
   constructor(res: Response) {
     this.reader = res.body!.getReader();
