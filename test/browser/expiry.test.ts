@@ -2,34 +2,32 @@
  * A report expiring while the page is open: the row turns from "Available until …" to "Expired" through
  * the stream, with no reload. Its own server (and file): the retention here is two seconds.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import {
   BROWSER_TEST_TIMEOUT,
   CSV_WITH_ERRORS,
   describeBrowser,
-  launchBrowser,
   openPage,
   rowOf,
   screenshot,
   signIn,
   uploadUsers,
+  useServerAndBrowser,
 } from "../support/browser";
 import { ADA } from "../support/env";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 
 let server: TestServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  server = await startTestServer({ REPORT_RETENTION: "2s", EXPIRY_CRON: "* * * * * *" });
-  browser = await launchBrowser();
-}, BROWSER_TEST_TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser(
+  (s, b) => {
+    server = s;
+    browser = b;
+  },
+  { REPORT_RETENTION: "2s", EXPIRY_CRON: "* * * * * *" },
+);
 
 describeBrowser("an expiring report", () => {
   test(

@@ -4,32 +4,27 @@
  * replaced by fixed actions, so the screenshot shows every badge, a running bar, a task and an expired
  * report. The assertions check that no two statuses share an icon: colour is never the only signal.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import type { ActionView } from "../../src/actions/view";
 import {
   BROWSER_TEST_TIMEOUT,
   describeBrowser,
-  launchBrowser,
   openPage,
   pageErrors,
   screenshot,
   signIn,
+  useServerAndBrowser,
 } from "../support/browser";
 import { ADA } from "../support/env";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 
 let server: TestServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchBrowser();
-}, BROWSER_TEST_TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();

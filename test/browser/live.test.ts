@@ -3,7 +3,7 @@
  * moving to "Completed with errors" without a reload, the report link downloading the CSV, and the
  * stream reconnecting (with Last-Event-ID) after the server drops it.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import {
@@ -11,7 +11,6 @@ import {
   CLEAN_CSV,
   CSV_WITH_ERRORS,
   describeBrowser,
-  launchBrowser,
   openPage,
   pageErrors,
   rowOf,
@@ -19,21 +18,17 @@ import {
   settle,
   signIn,
   uploadUsers,
+  useServerAndBrowser,
 } from "../support/browser";
 import { ADA } from "../support/env";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 
 let server: TestServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchBrowser();
-}, BROWSER_TEST_TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** Marks the document; the mark survives only if the page is never reloaded. */

@@ -3,7 +3,7 @@
  * actions (also live), the `?ref=` link from the completion email, filters, a report expiring live, and
  * the screenshot of a page with actions of several statuses.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import {
   BROWSER_TEST_TIMEOUT,
@@ -11,7 +11,6 @@ import {
   CSV_WITH_ERRORS,
   CSV_WITHOUT_EMAIL,
   describeBrowser,
-  launchBrowser,
   openPage,
   pageErrors,
   rowOf,
@@ -19,22 +18,18 @@ import {
   settle,
   signIn,
   uploadUsers,
+  useServerAndBrowser,
 } from "../support/browser";
 import { ADA, BOB, bearer, EVE } from "../support/env";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { scorm12Zip } from "../support/zip-fixtures";
 
 let server: TestServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchBrowser();
-}, BROWSER_TEST_TIMEOUT);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const dayAhead = () => new Date(Date.now() + 86_400_000).toISOString();

@@ -4,12 +4,12 @@
  * they run anyway and fail, so a green CI always means the page was really tested in a browser.
  */
 
-import { describe } from "bun:test";
+import { afterAll, beforeAll, describe } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { bearer, type Person, tokenFor } from "./env";
-import type { TestServer } from "./server";
+import { startTestServer, type TestServer } from "./server";
 
 /** Per-test timeout for browser tests: actions run for real, and Chromium is not instant. */
 export const BROWSER_TEST_TIMEOUT = 30_000;
@@ -165,3 +165,24 @@ export const CLEAN_CSV = [
 
 /** No `email` column: the file as a whole is unusable, so the action fails. */
 export const CSV_WITHOUT_EMAIL = ["name,role", "Alan,learner"].join("\n");
+
+/**
+ * One real server and one Chromium for a test file: started before its tests, stopped after them.
+ * `ready` receives both (the file keeps them in its own variables).
+ */
+export function useServerAndBrowser(
+  ready: (server: TestServer, browser: Browser) => void,
+  env: Record<string, string> = {},
+): void {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(env);
+    browser = await launchBrowser();
+    ready(server, browser);
+  }, BROWSER_TEST_TIMEOUT);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+}
