@@ -69,6 +69,8 @@ const EnvSchema = v.object({
   MAX_UPLOAD_BYTES: v.optional(positiveInt("MAX_UPLOAD_BYTES"), String(100 * 1024 * 1024)),
   MAX_FILE_BYTES: v.optional(positiveInt("MAX_FILE_BYTES"), String(50 * 1024 * 1024)),
   MAX_ROWS_PER_FILE: v.optional(positiveInt("MAX_ROWS_PER_FILE"), "1000000"),
+  RATE_LIMIT_ACTIONS: v.optional(positiveInt("RATE_LIMIT_ACTIONS"), "60"),
+  MAX_STREAMS_PER_PERSON: v.optional(positiveInt("MAX_STREAMS_PER_PERSON"), "20"),
   WORKER_LEASE: v.optional(duration("WORKER_LEASE"), "30s"),
   WORKER_CONCURRENCY: v.optional(positiveInt("WORKER_CONCURRENCY"), "4"),
   PORTAL_CONCURRENCY: v.optional(positiveInt("PORTAL_CONCURRENCY"), "2"),
@@ -92,6 +94,8 @@ export interface Config {
   maxUploadBytes: number;
   maxFileBytes: number;
   maxRowsPerFile: number;
+  rateLimitActions: number;
+  maxStreamsPerPerson: number;
   workerLeaseMs: number;
   workerConcurrency: number;
   portalConcurrency: number;
@@ -142,6 +146,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxFileBytes: e.MAX_FILE_BYTES,
     maxRowsPerFile: e.MAX_ROWS_PER_FILE,
+    rateLimitActions: e.RATE_LIMIT_ACTIONS,
+    maxStreamsPerPerson: e.MAX_STREAMS_PER_PERSON,
     workerLeaseMs: e.WORKER_LEASE,
     workerConcurrency: e.WORKER_CONCURRENCY,
     portalConcurrency: e.PORTAL_CONCURRENCY,

@@ -18,6 +18,7 @@ import { pruneEvents } from "./events/log";
 import { EventTail } from "./events/tail";
 import { TokenVerifier } from "./http/auth";
 import type { Services } from "./http/env";
+import { RateLimiter } from "./http/rate-limit";
 import { type Clock, systemClock } from "./lib/clock";
 import { deliverOutbox } from "./mail/outbox";
 import { createMailSender, type MailSender } from "./mail/sender";
@@ -77,6 +78,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     config,
     hub,
     verifier: new TokenVerifier(config.authSecret),
+    limiter: new RateLimiter(config.rateLimitActions),
     blobs,
     notify: () => {
       tail.poke();

@@ -16,6 +16,7 @@ import { DbBlobStore } from "../content/db-blob-store";
 import { EventHub } from "../events/hub";
 import { TokenVerifier } from "../http/auth";
 import type { Services } from "../http/env";
+import { RateLimiter } from "../http/rate-limit";
 import { systemClock } from "../lib/clock";
 import { parseDuration } from "../lib/duration";
 import { createMailSender, type MailSender } from "../mail/sender";
@@ -111,6 +112,7 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
     config,
     hub: new EventHub(),
     verifier: new TokenVerifier(config.authSecret),
+    limiter: new RateLimiter(config.rateLimitActions),
     blobs,
     notify: () => {
       const invocation = currentInvocation();

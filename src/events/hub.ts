@@ -35,6 +35,11 @@ export class EventHub {
     return this.count;
   }
 
+  /** Open streams of one person (for the per-person limit). */
+  countOf(owner: { portal: string; sub: string }): number {
+    return this.byOwner.get(ownerKey(owner.portal, owner.sub))?.size ?? 0;
+  }
+
   subscribe(owner: { portal: string; sub: string }, subscriber: Subscriber): () => void {
     const key = ownerKey(owner.portal, owner.sub);
     let set = this.byOwner.get(key);

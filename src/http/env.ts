@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import type { EventHub } from "../events/hub";
 import type { Clock } from "../lib/clock";
 import type { Principal, TokenVerifier } from "./auth";
+import type { RateLimiter } from "./rate-limit";
 
 export type AppConfig = Pick<
   Config,
@@ -17,6 +18,8 @@ export type AppConfig = Pick<
   | "maxFileBytes"
   | "authSecretIsDevDefault"
   | "authSecret"
+  | "rateLimitActions"
+  | "maxStreamsPerPerson"
 >;
 
 export interface Services {
@@ -26,6 +29,8 @@ export interface Services {
   hub: EventHub;
   verifier: TokenVerifier;
   blobs: BlobStore;
+  /** Actions started per person per minute (429 over it). */
+  limiter: RateLimiter;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
   notify?: () => void;
   /** How the stream ends at the edge: a maximum duration before the platform cuts it. */

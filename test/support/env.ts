@@ -18,6 +18,8 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
     DATABASE_URL: `file:${join(dir, "tracker.db")}`,
     AUTH_SECRET: TEST_SECRET,
     PORT: "0",
+    // Tests start many actions quickly; the limit itself is tested with a small value.
+    RATE_LIMIT_ACTIONS: "100000",
     ...env,
   });
 }

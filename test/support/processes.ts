@@ -9,7 +9,14 @@ const bun = resolve(root, "node_modules/.bin/bun");
 export function spawnTracker(env: Record<string, string>): Subprocess {
   return Bun.spawn([bun, "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, AUTH_SECRET: TEST_SECRET, NODE_ENV: "test", RESEND_API_KEY: "", ...env },
+    env: {
+      ...process.env,
+      AUTH_SECRET: TEST_SECRET,
+      NODE_ENV: "test",
+      RESEND_API_KEY: "",
+      RATE_LIMIT_ACTIONS: "100000",
+      ...env,
+    },
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -24,6 +31,7 @@ export async function spawnApi(env: Record<string, string>): Promise<{ proc: Sub
       AUTH_SECRET: TEST_SECRET,
       NODE_ENV: "test",
       RESEND_API_KEY: "",
+      RATE_LIMIT_ACTIONS: "100000",
       PORT: "0",
       ...env,
     },

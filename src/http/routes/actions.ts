@@ -55,6 +55,18 @@ export const actionRoutes = new Hono<AppEnv>()
     async (c) => {
       const services = c.get("services");
       const who = c.get("principal");
+      // Checked before the body is read, so a flood costs nothing but this answer.
+      const wait = services.limiter.take(`${who.portal}\u0000${who.sub}`, services.clock.now());
+      if (wait > 0) {
+        throw new HttpProblem(
+          429,
+          `You started more than ${services.config.rateLimitActions} actions in a minute; try again in ${wait} s.`,
+          {
+            type: "/problems/rate-limited",
+            headers: { "retry-after": String(wait) },
+          },
+        );
+      }
       const submission = await readSubmission(c.req.raw, services.config);
       const { action, created } = await submitAction(services, who, submission);
       services.notify?.();

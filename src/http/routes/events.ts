@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { eventStreamResponse } from "../../events/stream";
 import type { AppEnv } from "../env";
-import { invalid } from "../problem";
+import { HttpProblem, invalid } from "../problem";
 
 function lastEventIdOf(header: string | undefined, query: string | undefined): number | null {
   const raw = header ?? query;
@@ -33,6 +33,17 @@ export const eventRoutes = new Hono<AppEnv>().get(
       signal: c.req.raw.signal,
     };
     if (openStream) return openStream(request);
+    const { maxStreamsPerPerson } = c.get("services").config;
+    if (hub.countOf(request.owner) >= maxStreamsPerPerson) {
+      throw new HttpProblem(
+        429,
+        `You already have ${maxStreamsPerPerson} open streams; close one (another tab) first.`,
+        {
+          type: "/problems/too-many-streams",
+          headers: { "retry-after": "10" },
+        },
+      );
+    }
     return eventStreamResponse({
       db,
       hub,
