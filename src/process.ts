@@ -79,6 +79,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     hub,
     verifier: new TokenVerifier(config.authSecret),
     limiter: new RateLimiter(config.rateLimitActions),
+    ...(config.role !== "worker" ? { actionCache: hub.actions } : {}),
     blobs,
     notify: () => {
       tail.poke();

@@ -2,7 +2,8 @@
  * In-process fan-out of the event log to open streams. Subscribers are grouped by owner, so a publish
  * touches only the streams of the person whose action changed. Each event's SSE frame is encoded once.
  */
-import { toView } from "../actions/view";
+import { type ActionSnapshot, toView } from "../actions/view";
+import { ActionCache } from "./action-cache";
 import type { StoredEvent } from "./log";
 
 export interface Subscriber {
@@ -20,12 +21,14 @@ const PING = encoder.encode(": keep-alive\n\n");
 const ownerKey = (portal: string, sub: string) => `${portal}\u0000${sub}`;
 
 /** The SSE frame of one stored event: its id, kind and the action as the API shows it. */
-export function eventFrame(event: StoredEvent): Uint8Array {
-  const view = toView(JSON.parse(event.snapshot));
-  return encoder.encode(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(view)}\n\n`);
+export function eventFrame(event: StoredEvent, body?: string): Uint8Array {
+  const data = body ?? JSON.stringify(toView(JSON.parse(event.snapshot)));
+  return encoder.encode(`id: ${event.id}\nevent: ${event.kind}\ndata: ${data}\n\n`);
 }
 
 export class EventHub {
+  /** The latest state of recently changed actions, kept here so polls and streams never disagree. */
+  readonly actions = new ActionCache();
   private readonly byOwner = new Map<string, Set<Subscriber>>();
   private count = 0;
   /** The highest event id published so far: a new live stream starts after it. */
@@ -62,9 +65,13 @@ export class EventHub {
   publish(events: StoredEvent[]): void {
     for (const event of events) {
       if (event.id > this.lastPublishedId) this.lastPublishedId = event.id;
+      // The cache learns the version before any stream is sent it (see ActionCache).
+      const snapshot = JSON.parse(event.snapshot) as ActionSnapshot;
+      const body = JSON.stringify(toView(snapshot));
+      this.actions.put(snapshot, body);
       const set = this.byOwner.get(ownerKey(event.portalId, event.requesterId));
       if (!set) continue;
-      const frame = eventFrame(event);
+      const frame = eventFrame(event, body);
       for (const subscriber of set) subscriber.deliver(event, frame);
     }
   }

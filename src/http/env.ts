@@ -2,6 +2,7 @@
 import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
+import type { ActionCache } from "../events/action-cache";
 import type { EventHub } from "../events/hub";
 import type { Clock } from "../lib/clock";
 import type { Principal, TokenVerifier } from "./auth";
@@ -29,6 +30,11 @@ export interface Services {
   hub: EventHub;
   verifier: TokenVerifier;
   blobs: BlobStore;
+  /**
+   * Latest state of recently changed actions, for polls without a database read. Only where an event
+   * tail keeps it current (Bun api processes); absent at the edge.
+   */
+  actionCache?: ActionCache;
   /** Actions started per person per minute (429 over it). */
   limiter: RateLimiter;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */

@@ -73,6 +73,8 @@ export async function startPortal(portal = ADA.portal) {
     async run() {
       await promoteDueActions(db, clock.now());
       await tracker.runner.runUntilIdle();
+      // Polls answer from the tail-fed cache: let the tail catch up, as it would within ~100 ms.
+      await tracker.tail.pollOnce();
     },
 
     async view(referenceId: string): Promise<ActionView> {

@@ -27,6 +27,8 @@ export async function startTestTracker(env: Record<string, string> = {}) {
     async drain() {
       await promoteDueActions(tracker.services.db, clock.now());
       await tracker.runner.runUntilIdle();
+      // Polls answer from the tail-fed cache: let the tail catch up, as it would within ~100 ms.
+      await tracker.tail.pollOnce();
     },
     async stop() {
       await tracker.stop();
@@ -66,7 +68,9 @@ export function postJson(
   });
 }
 
-export async function getAction(t: Pick<TestTracker, "request">, person: Person, ref: string) {
+/** Polls an action, after letting the event tail catch up with changes made by direct calls. */
+export async function getAction(t: Pick<TestTracker, "request" | "tracker">, person: Person, ref: string) {
+  await t.tracker.tail.pollOnce();
   const res = await t.request(`/v1/actions/${ref}`, { headers: bearer(person) });
   return (await res.json()) as ActionView;
 }

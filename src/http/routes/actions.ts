@@ -10,14 +10,12 @@ import { transition } from "../../actions/transitions";
 import { toView } from "../../actions/view";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
+import { cacheable, etagOf } from "../../events/action-cache";
 import { reportResponse } from "../../reports/download";
 import type { AppEnv } from "../env";
 import { HttpProblem, invalid } from "../problem";
 
 const notFound = () => new HttpProblem(404, "No action with this reference ID.");
-
-const etagOf = (action: { referenceId: string; version: number }) =>
-  `"${action.referenceId}.${action.version}"`;
 
 function matchesEtag(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -25,6 +23,17 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
     const t = tag.trim().replace(/^W\//, "");
     return t === etag || t === "*";
   });
+}
+
+/** The highest version named by an If-None-Match for this reference (0 when none). */
+function versionIn(header: string | undefined, ref: string): number {
+  if (!header) return 0;
+  let highest = 0;
+  for (const tag of header.split(",")) {
+    const match = /^\s*(?:W\/)?"([^".]+)\.(\d+)"\s*$/.exec(tag);
+    if (match && match[1] === ref) highest = Math.max(highest, Number(match[2]));
+  }
+  return highest;
 }
 
 const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
@@ -69,6 +78,7 @@ export const actionRoutes = new Hono<AppEnv>()
       }
       const submission = await readSubmission(c.req.raw, services.config);
       const { action, created } = await submitAction(services, who, submission);
+      services.actionCache?.put(action);
       services.notify?.();
       c.header("location", `/v1/actions/${action.referenceId}`);
       c.header("etag", etagOf(action));
@@ -102,14 +112,24 @@ export const actionRoutes = new Hono<AppEnv>()
     describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
     validator("param", ActionRef),
     async (c) => {
+      const { db, actionCache } = c.get("services");
+      const who = c.get("principal");
       const ref = normalizeReferenceId(c.req.valid("param").referenceId);
-      const action = ref ? await findOwnAction(c.get("services").db, c.get("principal"), ref) : null;
-      if (!action) throw notFound();
-      const etag = etagOf(action);
-      c.header("etag", etag);
+      if (!ref) throw notFound();
+      const ifNoneMatch = c.req.header("if-none-match");
+      let entry = actionCache?.get(ref);
+      // From the database when the cache has nothing, or when the client shows a newer version than it.
+      if (!entry || entry.version < versionIn(ifNoneMatch, ref)) {
+        const row = await findOwnAction(db, who, ref);
+        if (!row) throw notFound();
+        entry = actionCache?.put(row) ?? cacheable(row);
+      }
+      if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw notFound();
+      c.header("etag", entry.etag);
       c.header("cache-control", "private, no-cache");
-      if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-      return c.json(toView(action));
+      if (matchesEtag(ifNoneMatch, entry.etag)) return c.body(null, 304);
+      c.header("content-type", "application/json");
+      return c.body(entry.body);
     },
   )
   .post(
@@ -140,6 +160,7 @@ export const actionRoutes = new Hono<AppEnv>()
         const now = await findOwnAction(services.db, who, action.referenceId);
         throw conflict(now?.status ?? action.status);
       }
+      services.actionCache?.put(cancelled);
       services.notify?.();
       c.header("etag", etagOf(cancelled));
       return c.json(toView(cancelled));
