@@ -19,11 +19,11 @@ import { uiRoutes } from "./ui/routes";
 
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>();
-  app.use("*", requestId);
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
   });
+  app.use("*", requestId);
   if (services.config.corsOrigins.length > 0) {
     app.use(
       "/v1/*",
@@ -46,6 +46,15 @@ export function createApp(services: Services) {
   app.route("/", uiRoutes);
   // Before authentication: signing out must work with an expired cookie too.
   app.route("/v1/session", sessionRoutes);
+  app.get("/metrics", async (c) => {
+    const body = await services.metrics.render(
+      services.db,
+      services.openStream ? null : services.hub,
+      services.clock.now(),
+    );
+    return c.text(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+
   app.use("/v1/*", authenticate);
   app.post(
     "/v1/actions",
@@ -86,6 +95,7 @@ function methodNotAllowed(app: Hono<AppEnv>) {
     [/^\/v1\/events\/?$/, "GET"],
     [/^\/v1\/session\/?$/, "GET, POST, DELETE"],
     [/^\/healthz$/, "GET"],
+    [/^\/metrics$/, "GET"],
   ];
   app.all("*", (c) => {
     const match = allowed.find(([pattern]) => pattern.test(c.req.path));

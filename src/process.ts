@@ -19,9 +19,12 @@ import { EventTail } from "./events/tail";
 import { TokenVerifier } from "./http/auth";
 import type { Services } from "./http/env";
 import { RateLimiter } from "./http/rate-limit";
+import { BufferedLog } from "./lib/buffered-log";
 import { type Clock, systemClock } from "./lib/clock";
 import { deliverOutbox } from "./mail/outbox";
 import { createMailSender, type MailSender } from "./mail/sender";
+import { Metrics } from "./metrics/metrics";
+import { engineObserver, transitionLogger } from "./metrics/observe";
 import { expireReports } from "./reports/expiry";
 
 export const HEARTBEAT_MS = 10_000;
@@ -33,12 +36,10 @@ export interface ProcessOptions {
   log?: (line: Record<string, unknown>) => void;
 }
 
-const jsonLog = (line: Record<string, unknown>) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...line }));
-
 export async function startProcess(config: Config, options: ProcessOptions = {}) {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? jsonLog;
+  const stdout = options.log ? null : new BufferedLog((text) => process.stdout.write(text));
+  const log = options.log ?? stdout!.log;
   ensureDatabaseFolder(config.databaseUrl);
   const database = createDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   await migrateDatabase(database, config.databaseUrl);
@@ -47,6 +48,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     ? dirname(resolve(config.databaseUrl.slice(5).split("?")[0]!))
     : resolve("data");
   const hub = new EventHub();
+  const metrics = new Metrics();
   const tail = new EventTail(db, hub);
   const workerId = options.workerId ?? `w-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const transitionContext = () => ({
@@ -66,6 +68,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
       chunksPerRead: 4,
       idlePollMs: 500,
       onCommit: () => tail.poke(),
+      observe: engineObserver(metrics, log, workerId),
     }),
   );
   const sender =
@@ -79,6 +82,8 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     hub,
     verifier: new TokenVerifier(config.authSecret),
     limiter: new RateLimiter(config.rateLimitActions),
+    log,
+    metrics,
     ...(config.role !== "worker" ? { actionCache: hub.actions } : {}),
     blobs,
     notify: () => {
@@ -113,13 +118,15 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     every("* * * * * *", "promote-due", async () => {
       if ((await promoteDueActions(db, clock.now())) > 0) runner.wake();
     });
-    every("*/5 * * * * *", "sweep-timeouts", () =>
-      sweepTimeouts(db, {
+    const sweptBy = transitionLogger(metrics, log);
+    every("*/5 * * * * *", "sweep-timeouts", async () => {
+      const ended = await sweepTimeouts(db, {
         ...transitionContext(),
         actionTimeoutMs: config.actionTimeoutMs,
         maxAttempts: MAX_LEASE_ATTEMPTS,
-      }),
-    );
+      });
+      for (const action of ended) sweptBy(action, "sweeper");
+    });
     every("* * * * * *", "deliver-mail", () =>
       deliverOutbox(
         { db, sender, clock, from: config.mailFrom, log: (line) => log(line as Record<string, unknown>) },
@@ -142,6 +149,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
       tail.stop();
       await runner.stop();
       database.close();
+      stdout?.flush();
     },
   };
 }

@@ -13,6 +13,7 @@ import { EngineRunner } from "../engine/runner";
 import { pruneEvents } from "../events/log";
 import { systemClock } from "../lib/clock";
 import { deliverOutbox } from "../mail/outbox";
+import { engineObserver } from "../metrics/observe";
 import { expireReports } from "../reports/expiry";
 import { queriesSoFar } from "./invocation";
 import type { Edge } from "./services";
@@ -73,13 +74,15 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
  */
 export async function runEngine(edge: Edge, deadline: number): Promise<void> {
   const { config, settings } = edge;
+  const workerId = `edge-${crypto.randomUUID().slice(0, 8)}`;
   const runner = new EngineRunner(
     runnerOptions(config, {
       db: edge.database.db,
       blobs: edge.services.blobs,
       clock: systemClock,
-      workerId: `edge-${crypto.randomUUID().slice(0, 8)}`,
+      workerId,
       log: edge.log,
+      observe: engineObserver(edge.services.metrics, edge.log, workerId),
       chunksPerRead: 2,
       idlePollMs: 1_000,
     }),

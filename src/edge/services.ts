@@ -20,6 +20,7 @@ import { RateLimiter } from "../http/rate-limit";
 import { systemClock } from "../lib/clock";
 import { parseDuration } from "../lib/duration";
 import { createMailSender, type MailSender } from "../mail/sender";
+import { Metrics } from "../metrics/metrics";
 import { type EdgeDatabase, openEdgeDatabase } from "./database";
 import { currentInvocation } from "./invocation";
 import { runWork } from "./jobs";
@@ -113,6 +114,8 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
     hub: new EventHub(),
     verifier: new TokenVerifier(config.authSecret),
     limiter: new RateLimiter(config.rateLimitActions),
+    log,
+    metrics: new Metrics(),
     blobs,
     notify: () => {
       const invocation = currentInvocation();

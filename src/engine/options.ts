@@ -4,6 +4,7 @@ import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
 import { handlers } from "./handlers";
+import type { EngineObserver } from "./run-action";
 import type { RunnerOptions } from "./runner";
 
 /** A lease that died this many times ends the action as `timeout` (a worker keeps crashing on it). */
@@ -19,6 +20,7 @@ export interface RunnerParts {
   chunksPerRead: number;
   idlePollMs: number;
   onCommit?: () => void;
+  observe?: EngineObserver;
 }
 
 export function runnerOptions(config: Config, parts: RunnerParts): RunnerOptions {

@@ -40,6 +40,13 @@ export interface RunDeps {
   reportRetentionMs: number;
   actionTimeoutMs: number;
   onCommit?: () => void;
+  /** Told of each slice (its action type and seconds) and each status change this worker makes. */
+  observe?: EngineObserver;
+}
+
+export interface EngineObserver {
+  slice(type: string, seconds: number): void;
+  transition(action: ActionRow): void;
 }
 
 export type RunOutcome = "ended" | "stopped" | "lost";
@@ -83,8 +90,9 @@ export async function runClaimedAction(
       { now: deps.clock.now(), reportRetentionMs: deps.reportRetentionMs, publicUrl: deps.publicUrl },
       { action, to, set, where: eq(actions.leaseOwner, workerId) },
     );
-    const ok = await commit(extra, [...statements, deleteStagedInput(db, action.id)]);
-    return ok ? "ended" : "lost";
+    const ended = await commit(extra, [...statements, deleteStagedInput(db, action.id)]);
+    if (ended) deps.observe?.transition(ended);
+    return ended ? "ended" : "lost";
   };
 
   if (!handler) return end("failed", { failureReason: `The action type ${action.type} is not supported.` });
@@ -131,6 +139,7 @@ export async function runClaimedAction(
       });
     }
     // One slice: one read of staged chunks, applied and committed together (short write locks).
+    const sliceStarted = performance.now();
     const chunks = await readChunks(db, action.id, action.checkpoint, deps.chunksPerRead);
     const tally: Counts = { ...ZERO };
     const statements: Statement[] = [];
@@ -159,7 +168,9 @@ export async function runClaimedAction(
       const to: Status = errors > 0 ? "completed_with_errors" : "completed";
       const finishing = { ...ctx(), action: { ...action, errors }, state: state ?? JSON.parse(action.state) };
       const extra = (await handler.finish?.(finishing, to)) ?? [];
-      return end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
+      const outcome = await end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
+      deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);
+      return outcome;
     }
     const show = performance.now() - publishedAt >= deps.publishEveryMs;
     const updated = await commit(statements, [
@@ -177,6 +188,7 @@ export async function runClaimedAction(
     ]);
     if (!updated) return "lost";
     action = updated;
+    deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);
     if (show) {
       pending = { ...ZERO };
       publishedAt = performance.now();

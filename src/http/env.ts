@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import type { ActionCache } from "../events/action-cache";
 import type { EventHub } from "../events/hub";
 import type { Clock } from "../lib/clock";
+import type { Metrics } from "../metrics/metrics";
 import type { Principal, TokenVerifier } from "./auth";
 import type { RateLimiter } from "./rate-limit";
 
@@ -35,6 +36,9 @@ export interface Services {
    * tail keeps it current (Bun api processes); absent at the edge.
    */
   actionCache?: ActionCache;
+  /** One JSON object per line: a line per request and per action transition. */
+  log: (line: Record<string, unknown>) => void;
+  metrics: Metrics;
   /** Actions started per person per minute (429 over it). */
   limiter: RateLimiter;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */

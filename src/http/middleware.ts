@@ -1,6 +1,7 @@
 /** Request id, authentication and the error envelope. */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { routePath } from "hono/route";
 import { TokenError } from "./auth";
 import type { AppEnv } from "./env";
 import { HttpProblem, problemResponse } from "./problem";
@@ -16,8 +17,25 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const id =
     given && /^[\w.-]{1,64}$/.test(given) ? given : `${processTag}-${(++requestCounter).toString(36)}`;
   c.set("requestId", id);
+  const started = performance.now();
   await next();
   c.res.headers.set("x-request-id", id);
+  const services = c.get("services");
+  if (!services) return;
+  // After next(), the route index is the handler that answered: its pattern names the route.
+  const matched = routePath(c);
+  const route = matched === "*" || matched === "/*" ? "(unmatched)" : matched;
+  const seconds = (performance.now() - started) / 1000;
+  services.metrics.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+  services.metrics.latency.observe({ route }, seconds);
+  services.log({
+    msg: "request",
+    requestId: id,
+    method: c.req.method,
+    route,
+    status: c.res.status,
+    ms: Math.round(seconds * 10_000) / 10,
+  });
 };
 
 /** Reads the token from `Authorization: Bearer` or the session cookie; learners may not use the tracker. */

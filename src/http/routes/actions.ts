@@ -11,6 +11,7 @@ import { toView } from "../../actions/view";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
 import { cacheable, etagOf } from "../../events/action-cache";
+import { transitionLogger } from "../../metrics/observe";
 import { reportResponse } from "../../reports/download";
 import type { AppEnv } from "../env";
 import { HttpProblem, invalid } from "../problem";
@@ -79,6 +80,7 @@ export const actionRoutes = new Hono<AppEnv>()
       const submission = await readSubmission(c.req.raw, services.config);
       const { action, created } = await submitAction(services, who, submission);
       services.actionCache?.put(action);
+      if (created) transitionLogger(services.metrics, services.log)(action, `request ${c.get("requestId")}`);
       services.notify?.();
       c.header("location", `/v1/actions/${action.referenceId}`);
       c.header("etag", etagOf(action));
@@ -161,6 +163,7 @@ export const actionRoutes = new Hono<AppEnv>()
         throw conflict(now?.status ?? action.status);
       }
       services.actionCache?.put(cancelled);
+      transitionLogger(services.metrics, services.log)(cancelled, `request ${c.get("requestId")}`);
       services.notify?.();
       c.header("etag", etagOf(cancelled));
       return c.json(toView(cancelled));

@@ -1,0 +1,29 @@
+/**
+ * JSON log lines written in batches: one write per 50 ms (or 64 KB) instead of one per line, so a line
+ * per request costs microseconds even at tens of thousands of requests a second.
+ */
+export class BufferedLog {
+  private lines: string[] = [];
+  private size = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  readonly log = (line: Record<string, unknown>): void => {
+    const text = JSON.stringify({ time: new Date().toISOString(), level: "info", ...line });
+    this.lines.push(text);
+    this.size += text.length;
+    if (this.size > 65_536) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), 50);
+  };
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.lines.length === 0) return;
+    const text = `${this.lines.join("\n")}\n`;
+    this.lines = [];
+    this.size = 0;
+    this.write(text);
+  }
+}
