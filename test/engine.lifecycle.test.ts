@@ -175,3 +175,27 @@ describe("the engine", () => {
     expect((await findActionById(t.db, row.id))!.status).toBe("completed");
   });
 });
+
+describe("the sweeper", () => {
+  test("an upload orphaned while staging fails with a reason instead of waiting forever", async () => {
+    const { insertAction } = await import("../src/actions/repository");
+    const { action } = await insertAction(t.db, t.clock.now(), ADA, {
+      type: "user_upload",
+      params: {},
+      ready: false,
+    });
+    const sweep = () =>
+      sweepTimeouts(t.db, {
+        now: t.clock.now(),
+        reportRetentionMs: 1,
+        publicUrl: "",
+        actionTimeoutMs: t.config.actionTimeoutMs,
+        maxAttempts: 5,
+      });
+    expect(await sweep()).toEqual([]);
+    t.clock.advance(11 * 60_000);
+    const [ended] = await sweep();
+    expect(ended).toMatchObject({ referenceId: action.referenceId, status: "failed" });
+    expect(ended!.failureReason).toContain("interrupted");
+  });
+});

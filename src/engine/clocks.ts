@@ -2,11 +2,12 @@
  * The engine's clock jobs, as plain functions of (database, now): croner calls them on a schedule,
  * tests call them with a controlled time. Each is safe to run in several processes at once.
  */
-import { and, eq, inArray, isNotNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { ActionRow } from "../actions/repository";
 import { type TransitionContext, transition } from "../actions/transitions";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
+import { deleteStagedInput } from "./staging";
 
 /** Scheduled actions whose time has come become `not_started` (and so claimable). */
 export async function promoteDueActions(db: Db, now: number, limit = 500): Promise<number> {
@@ -27,6 +28,9 @@ export async function promoteDueActions(db: Db, now: number, limit = 500): Promi
   return moved.length;
 }
 
+/** Staging even a million rows takes well under a minute; an action still staging after this is orphaned. */
+export const STAGING_GRACE_MS = 10 * 60_000;
+
 export interface SweepOptions extends TransitionContext {
   actionTimeoutMs: number;
   maxAttempts: number;
@@ -35,6 +39,7 @@ export interface SweepOptions extends TransitionContext {
 /**
  * Ends as `timeout` the actions that ran past ACTION_TIMEOUT, and those whose lease died `maxAttempts`
  * times (a worker keeps crashing on it): waiting longer would not help, and the requester should know.
+ * Ends as `failed` the uploads whose process died while staging them.
  */
 export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100): Promise<ActionRow[]> {
   const { now } = options;
@@ -56,6 +61,32 @@ export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100):
     )
     .limit(limit);
   const ended: ActionRow[] = [];
+  // An upload whose process died while staging it never became claimable: it fails with a reason.
+  const abandoned = await db
+    .select()
+    .from(actions)
+    .where(
+      and(
+        eq(actions.status, "not_started"),
+        isNull(actions.runAt),
+        lt(actions.createdAt, now - STAGING_GRACE_MS),
+      ),
+    )
+    .limit(limit);
+  for (const action of abandoned) {
+    const row = await transition(db, options, {
+      action,
+      to: "failed",
+      set: {
+        failureReason:
+          "The upload was interrupted before the whole file was received; upload the file again.",
+      },
+    });
+    if (row) {
+      await deleteStagedInput(db, action.id);
+      ended.push(row);
+    }
+  }
   for (const action of overdue) {
     const timedOut = action.startedAt !== null && action.startedAt < now - options.actionTimeoutMs;
     const reason = timedOut
