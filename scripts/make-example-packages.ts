@@ -4,7 +4,7 @@
  * and a broken package (zip-slip) to see an Error row.
  */
 import { writeFileSync } from "node:fs";
-import { zipSync, strToU8 } from "fflate";
+import { strToU8, zipSync } from "fflate";
 
 const scorm12 = (identifier: string, title: string, version: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>
@@ -29,8 +29,30 @@ const tincan = `<?xml version="1.0" encoding="utf-8"?>
 </activities></tincan>`;
 
 const out = "examples/packages";
-writeFileSync(`${out}/sec-101.zip`, zipSync({ "imsmanifest.xml": strToU8(scorm12("SEC-101", "Security basics", "1")), "index.html": page("Security basics") }));
-writeFileSync(`${out}/gdpr-1.zip`, zipSync({ "tincan.xml": strToU8(tincan), "story.html": page("Data protection essentials") }));
-writeFileSync(`${out}/sec-101-v2.zip`, zipSync({ "imsmanifest.xml": strToU8(scorm12("SEC-101", "Security basics (2027 edition)", "2")), "index.html": page("Security basics 2027") }));
-writeFileSync(`${out}/broken-zip-slip.zip`, zipSync({ "imsmanifest.xml": strToU8(scorm12("EVIL-1", "Evil", "1")), "index.html": page("x"), "../../escape.html": page("escape") }));
+writeFileSync(
+  `${out}/sec-101.zip`,
+  zipSync({
+    "imsmanifest.xml": strToU8(scorm12("SEC-101", "Security basics", "1")),
+    "index.html": page("Security basics"),
+  }),
+);
+writeFileSync(
+  `${out}/gdpr-1.zip`,
+  zipSync({ "tincan.xml": strToU8(tincan), "story.html": page("Data protection essentials") }),
+);
+writeFileSync(
+  `${out}/sec-101-v2.zip`,
+  zipSync({
+    "imsmanifest.xml": strToU8(scorm12("SEC-101", "Security basics (2027 edition)", "2")),
+    "index.html": page("Security basics 2027"),
+  }),
+);
+writeFileSync(
+  `${out}/broken-zip-slip.zip`,
+  zipSync({
+    "imsmanifest.xml": strToU8(scorm12("EVIL-1", "Evil", "1")),
+    "index.html": page("x"),
+    "../../escape.html": page("escape"),
+  }),
+);
 console.log("wrote", out);

@@ -55,7 +55,8 @@ export class Histogram {
     const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [key, s] of this.series) {
       const sep = key ? `${key},` : "";
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      for (const [i, b] of this.buckets.entries())
+        out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`);
       out.push(
         `${this.name}_bucket{${sep}le="+Inf"} ${s.count}`,
         line(`${this.name}_sum`, key, s.sum),
