@@ -11,6 +11,7 @@ import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
 import type { Clock } from "../lib/clock";
+import { yieldToEventLoop } from "../lib/yield";
 import { clearGuard, isGuardViolation, leaseGuard } from "./claim";
 import {
   type ActionHandler,
@@ -139,6 +140,7 @@ export async function runClaimedAction(
       });
     }
     // One slice: one read of staged chunks, applied and committed together (short write locks).
+    await yieldToEventLoop();
     const sliceStarted = performance.now();
     const chunks = await readChunks(db, action.id, action.checkpoint, deps.chunksPerRead);
     const tally: Counts = { ...ZERO };

@@ -5,6 +5,7 @@
 import { and, asc, eq, gte } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionInputs } from "../db/schema";
+import { yieldToEventLoop } from "../lib/yield";
 import type { StagedItem, Stager } from "./handler";
 
 export const CHUNK_SIZE = 500;
@@ -63,6 +64,7 @@ export class ChunkStager implements Stager {
       this.db.insert(actionInputs).values(row).onConflictDoNothing(),
     );
     await this.db.batch([first!, ...rest]);
+    await yieldToEventLoop();
   }
 }
 

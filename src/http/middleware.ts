@@ -26,8 +26,7 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const matched = routePath(c);
   const route = matched === "*" || matched === "/*" ? "(unmatched)" : matched;
   const seconds = (performance.now() - started) / 1000;
-  services.metrics.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
-  services.metrics.latency.observe({ route }, seconds);
+  services.metrics.request(route, c.req.method, c.res.status, seconds);
   services.log({
     msg: "request",
     requestId: id,

@@ -9,8 +9,18 @@ export class BufferedLog {
 
   constructor(private readonly write: (text: string) => void) {}
 
+  private isoMs = 0;
+  private iso = "";
+
   readonly log = (line: Record<string, unknown>): void => {
-    const text = JSON.stringify({ time: new Date().toISOString(), level: "info", ...line });
+    const now = Date.now();
+    if (now !== this.isoMs) {
+      this.isoMs = now;
+      this.iso = new Date(now).toISOString();
+    }
+    // The time and a default level go first; the line's own fields (a level too) follow and win.
+    const fields = JSON.stringify(line);
+    const text = `{"time":"${this.iso}","level":"info"${fields.length > 2 ? `,${fields.slice(1)}` : "}"}`;
     this.lines.push(text);
     this.size += text.length;
     if (this.size > 65_536) this.flush();

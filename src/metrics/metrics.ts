@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { actionEvents, actions } from "../db/schema";
 import type { EventHub } from "../events/hub";
 import { outboxBacklog } from "../mail/outbox";
-import { Counter, Histogram, renderGauge } from "./registry";
+import { Counter, Histogram, LabelMemo, renderGauge } from "./registry";
 
 export class Metrics {
   readonly requests = new Counter(
@@ -17,6 +17,20 @@ export class Metrics {
     "Engine slice durations (apply and commit) by action type.",
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
+  private readonly requestKeys = new LabelMemo();
+  private readonly routeKeys = new LabelMemo();
+
+  /** One request: counted by route, method and status, timed by route. */
+  request(route: string, method: string, status: number, seconds: number): void {
+    this.requests.incKey(
+      this.requestKeys.key(`${route} ${method} ${status}`, () => ({ route, method, status: String(status) })),
+    );
+    this.latency.observeKey(
+      this.routeKeys.key(route, () => ({ route })),
+      seconds,
+    );
+  }
+
   readonly transitions = new Counter(
     "tracker_action_transitions_total",
     "Action status changes made by this process.",

@@ -14,6 +14,19 @@ const labelKey = (labels: Labels) =>
 
 const line = (name: string, key: string, value: number) => `${name}${key ? `{${key}}` : ""} ${value}`;
 
+/** Label sets of the hot paths, keyed by a cheap string the caller builds (avoids sorting per request). */
+export class LabelMemo {
+  private readonly keys = new Map<string, string>();
+  key(cheap: string, labels: () => Labels): string {
+    let key = this.keys.get(cheap);
+    if (key === undefined) {
+      key = labelKey(labels());
+      if (this.keys.size < 10_000) this.keys.set(cheap, key);
+    }
+    return key;
+  }
+}
+
 export class Counter {
   private readonly values = new Map<string, number>();
   constructor(
@@ -21,7 +34,10 @@ export class Counter {
     readonly help: string,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
+    this.incKey(labelKey(labels), by);
+  }
+  /** With a label key already built (see LabelMemo). */
+  incKey(key: string, by = 1): void {
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
   render(): string[] {
@@ -41,7 +57,10 @@ export class Histogram {
     private readonly buckets: number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   ) {}
   observe(labels: Labels, value: number): void {
-    const key = labelKey(labels);
+    this.observeKey(labelKey(labels), value);
+  }
+  /** With a label key already built (see LabelMemo). */
+  observeKey(key: string, value: number): void {
     let s = this.series.get(key);
     if (!s) {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };

@@ -112,11 +112,11 @@ export const actionRoutes = new Hono<AppEnv>()
   .get(
     "/:referenceId",
     describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
-    validator("param", ActionRef),
+    // The hottest route (pollers): no validator layer; the reference is normalised and checked here.
     async (c) => {
       const { db, actionCache } = c.get("services");
       const who = c.get("principal");
-      const ref = normalizeReferenceId(c.req.valid("param").referenceId);
+      const ref = normalizeReferenceId(c.req.param("referenceId"));
       if (!ref) throw notFound();
       const ifNoneMatch = c.req.header("if-none-match");
       let entry = actionCache?.get(ref);

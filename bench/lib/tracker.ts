@@ -1,0 +1,84 @@
+/** Talking to a tracker process over HTTP: tokens, uploads, waiting for a final status. */
+import { signToken } from "../../src/http/auth";
+import { BENCH_SECRET } from "./procs";
+
+export const FINAL = new Set(["completed", "completed_with_errors", "cancelled", "failed", "timeout"]);
+
+export interface ActionView {
+  referenceId: string;
+  status: string;
+  version: number;
+  progress: { total: number; processed: number; succeeded: number; errors: number; warnings: number };
+  failureReason: string | null;
+}
+
+export function tokenFor(sub: string, portal = "bench"): string {
+  return signToken(
+    { sub, portal, role: "admin", email: `${sub}@example.com`, name: `Bench ${sub}` },
+    BENCH_SECRET,
+  );
+}
+
+/** Starts a user upload of `csv` named `fileName`; returns the accepted action. */
+export async function upload(
+  base: string,
+  token: string,
+  csv: string | Blob,
+  fileName: string,
+  notify = false,
+): Promise<ActionView> {
+  const form = new FormData();
+  form.set("type", "user_upload");
+  form.set("notify", String(notify));
+  form.set("file", new File([csv], fileName, { type: "text/csv" }));
+  const res = await fetch(`${base}/v1/actions`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = await res.text();
+  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${body.slice(0, 300)}`);
+  return JSON.parse(body) as ActionView;
+}
+
+export async function getAction(base: string, token: string, ref: string): Promise<ActionView> {
+  const res = await fetch(`${base}/v1/actions/${ref}`, { headers: { authorization: `Bearer ${token}` } });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`poll answered ${res.status}: ${body.slice(0, 300)}`);
+  return JSON.parse(body) as ActionView;
+}
+
+/** Polls the action every `everyMs` until it is final, or throws after `timeoutMs`. */
+export async function waitFinal(
+  base: string,
+  token: string,
+  ref: string,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<ActionView> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const action = await getAction(base, token, ref);
+    if (FINAL.has(action.status)) return action;
+    if (performance.now() > deadline)
+      throw new Error(`action ${ref} not final after ${Math.round(timeoutMs / 1000)} s (${action.status})`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+/** A CSV of `n` users: every 10th row has a bad email (Error), every 7th other row no last name (Warning). */
+export function usersCsv(n: number, prefix = "u"): { csv: string; errors: number; warnings: number } {
+  const lines = new Array<string>(n + 1);
+  lines[0] = "email,first_name,last_name,role,department,groups";
+  let errors = 0;
+  let warnings = 0;
+  for (let i = 0; i < n; i++) {
+    const broken = i % 10 === 9;
+    const noLast = !broken && i % 7 === 6;
+    if (broken) errors++;
+    if (noLast) warnings++;
+    lines[i + 1] =
+      `${broken ? `broken-${i}` : `${prefix}${i}@example.com`},First${i},${noLast ? "" : `Last${i}`},learner,Dept${i % 5},G${i % 3}`;
+  }
+  return { csv: `${lines.join("\n")}\n`, errors, warnings };
+}
