@@ -58,6 +58,15 @@ export async function submitAction(
   return { action: await stageFiles(services, action, submission), created };
 }
 
+/**
+ * After staging a large upload its parsed rows are garbage; collecting now (where the runtime offers it)
+ * keeps the process's peak memory near its steady state instead of adding the whole file's garbage to it.
+ */
+function releaseUploadMemory(rows: number): void {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (rows >= 50_000) bun?.gc(true);
+}
+
 async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
   const { db, clock, config } = services;
   const stager = new ChunkStager(db, action.id);
@@ -72,6 +81,7 @@ async function stageFiles(services: Services, action: ActionRow, submission: Sub
   try {
     await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
     await stager.flush();
+    releaseUploadMemory(stager.count);
   } catch (error) {
     if (!(error instanceof WholeActionError || error instanceof CsvError)) throw error;
     await deleteStagedInput(db, action.id);
