@@ -4,7 +4,7 @@
  * or a duplicate: hub events that arrive during the replay are held back and only those after it are sent.
  */
 import type { Db } from "../db/client";
-import type { EventHub } from "./hub";
+import type { EventHub, Subscriber } from "./hub";
 import { eventFrame } from "./hub";
 import { latestEventId, readOwnEventsAfter, type StoredEvent } from "./log";
 
@@ -34,78 +34,113 @@ export interface StreamOptions {
 }
 
 export function eventStreamResponse(options: StreamOptions): Response {
-  const { db, hub, owner } = options;
-  let cursor = options.lastEventId ?? hub.lastPublishedId;
-  // Until the replay (or, for a fresh stream, the read of the log's head) is done, hub events are held.
-  let replaying = true;
-  let held: StoredEvent[] = [];
-  let unsubscribe = () => {};
-  let closed = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  return new EventStream(options).response();
+}
 
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        const close = () => {
-          if (closed) return;
-          closed = true;
-          unsubscribe();
-          if (timer) clearTimeout(timer);
-          options.signal?.removeEventListener("abort", close);
-          options.onClose?.();
-          try {
-            controller.close();
-          } catch {
-            // already closed by the client
-          }
-        };
-        const send = (frame: Uint8Array) => {
-          if (closed) return;
-          if ((controller.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) return close();
-          controller.enqueue(frame);
-        };
-        const sendEvent = (event: StoredEvent, frame?: Uint8Array) => {
-          if (event.id <= cursor) return;
-          cursor = event.id;
-          send(frame ?? eventFrame(event));
-        };
-        unsubscribe = hub.subscribe(owner, {
-          deliver: (event, frame) => (replaying ? held.push(event) : sendEvent(event, frame)),
-          ping: send,
-          close,
-        });
-        options.signal?.addEventListener("abort", close);
-        if (options.maxDurationMs) timer = setTimeout(close, options.maxDurationMs);
-        const hello = (id: string) =>
-          encoder.encode(`retry: ${options.retryMs ?? 2000}\n${id}: connected\n\n`);
-        if (options.lastEventId !== null) send(hello(""));
-        (async () => {
-          if (options.lastEventId === null) {
-            // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
-            cursor = Math.max(cursor, await latestEventId(db));
-            // The hello carries the starting id (it dispatches no event): a browser whose stream drops
-            // before the first event still resumes with Last-Event-ID, exactly from here.
-            send(hello(`id: ${cursor}\n`));
-          }
-          while (options.lastEventId !== null) {
-            const batch = await readOwnEventsAfter(db, owner, cursor, 500);
-            for (const event of batch) sendEvent(event);
-            if (batch.length < 500 || closed) break;
-          }
-          replaying = false;
-          for (const event of held) sendEvent(event);
-          held = [];
-        })().catch(close);
-      },
-      cancel() {
-        closed = true;
-        unsubscribe();
-        if (timer) clearTimeout(timer);
-        options.onClose?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
+/**
+ * One open stream: a single object per connection (no closures per stream), so 10,000 streams cost
+ * little more than Bun's own connections.
+ */
+class EventStream implements Subscriber {
+  private cursor: number;
+  /** Until the replay (or, for a fresh stream, the read of the log's head) is done, hub events are held. */
+  private replaying = true;
+  private held: StoredEvent[] | null = null;
+  private closed = false;
+  private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
-  return new Response(stream, { headers: SSE_HEADERS });
+  constructor(private readonly options: StreamOptions) {
+    this.cursor = options.lastEventId ?? options.hub.lastPublishedId;
+  }
+
+  response(): Response {
+    const stream = new ReadableStream<Uint8Array>(
+      { start: (controller) => this.start(controller), cancel: () => this.close() },
+      { highWaterMark: 0 },
+    );
+    return new Response(stream, { headers: SSE_HEADERS });
+  }
+
+  deliver(event: StoredEvent, frame: Uint8Array): void {
+    if (!this.replaying) {
+      this.sendEvent(event, frame);
+      return;
+    }
+    this.held ??= [];
+    this.held.push(event);
+  }
+
+  ping(frame: Uint8Array): void {
+    this.send(frame);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    this.options.signal?.removeEventListener("abort", this);
+    this.options.onClose?.();
+    try {
+      this.controller?.close();
+    } catch {
+      // already closed by the client
+    }
+  }
+
+  /** The abort signal's listener (an object listener: no closure per stream). */
+  handleEvent(): void {
+    this.close();
+  }
+
+  private start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    const { hub, owner, signal, maxDurationMs, lastEventId } = this.options;
+    this.controller = controller;
+    this.unsubscribe = hub.subscribe(owner, this);
+    signal?.addEventListener("abort", this);
+    if (maxDurationMs) this.timer = setTimeout(() => this.close(), maxDurationMs);
+    if (lastEventId !== null) this.send(this.hello(""));
+    this.catchUp().catch(() => this.close());
+  }
+
+  private hello(id: string): Uint8Array {
+    return encoder.encode(`retry: ${this.options.retryMs ?? 2000}\n${id}: connected\n\n`);
+  }
+
+  /** Replays what was missed (or finds the log's head), then releases the events held meanwhile. */
+  private async catchUp(): Promise<void> {
+    const { db, owner, lastEventId } = this.options;
+    if (lastEventId === null) {
+      // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
+      // The hello carries the starting id (it dispatches no event): a browser whose stream drops
+      // before the first event still resumes with Last-Event-ID, exactly from here.
+      this.cursor = Math.max(this.cursor, await latestEventId(db));
+      this.send(this.hello(`id: ${this.cursor}\n`));
+    } else {
+      for (;;) {
+        const batch = await readOwnEventsAfter(db, owner, this.cursor, 500);
+        for (const event of batch) this.sendEvent(event);
+        if (batch.length < 500 || this.closed) break;
+      }
+    }
+    this.replaying = false;
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.sendEvent(event);
+  }
+
+  private sendEvent(event: StoredEvent, frame?: Uint8Array): void {
+    if (event.id <= this.cursor) return;
+    this.cursor = event.id;
+    this.send(frame ?? eventFrame(event));
+  }
+
+  private send(frame: Uint8Array): void {
+    const controller = this.controller;
+    if (this.closed || !controller) return;
+    if ((controller.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) this.close();
+    else controller.enqueue(frame);
+  }
 }

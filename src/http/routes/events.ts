@@ -44,10 +44,13 @@ export const eventRoutes = new Hono<AppEnv>().get(
         },
       );
     }
+    // No abort listener here: Bun cancels the stream itself when the client goes (tested), and a
+    // listener per stream would keep each request alive and cost memory.
+    const { signal: _signal, ...withoutSignal } = request;
     return eventStreamResponse({
       db,
       hub,
-      ...request,
+      ...withoutSignal,
       ...(streamMaxDurationMs ? { maxDurationMs: streamMaxDurationMs } : {}),
     });
   },
