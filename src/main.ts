@@ -46,7 +46,10 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(JSON.stringify({ level: "info", msg: "stopping", signal }));
-  server?.stop();
+  // Drain: streams end at once (their clients resume elsewhere with Last-Event-ID); requests in flight,
+  // such as an upload being staged, get up to 20 s to finish; then the engine finishes its slices.
+  tracker.services.hub.closeAll();
+  if (server) await Promise.race([server.stop(), Bun.sleep(20_000)]);
   await tracker.stop();
   process.exit(0);
 }

@@ -24,12 +24,21 @@ const finalList = sql.join(
   sql`, `,
 );
 
+/**
+ * Each claim writes a fresh token as the lease owner, and every slice commits only under that token: a run
+ * whose lease ran out (a slice longer than the lease, a paused process) cannot commit again, even when
+ * the same worker has since claimed the action anew.
+ */
+function fencingToken(workerId: string): string {
+  return `${workerId}#${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
+}
+
 /** Takes over an action whose worker stopped renewing its lease (no status change, so no event). */
 async function reclaimExpired(db: Db, o: ClaimOptions): Promise<ActionRow | null> {
   const [row] = await db
     .update(actions)
     .set({
-      leaseOwner: o.workerId,
+      leaseOwner: fencingToken(o.workerId),
       leaseExpiresAt: o.now + o.leaseMs,
       attempts: sql`${actions.attempts} + 1`,
     })
@@ -48,7 +57,7 @@ async function claimNew(db: Db, o: ClaimOptions): Promise<ActionRow | null> {
     .set({
       status: "in_progress",
       version: sql`${actions.version} + 1`,
-      leaseOwner: o.workerId,
+      leaseOwner: fencingToken(o.workerId),
       leaseExpiresAt: o.now + o.leaseMs,
       attempts: sql`${actions.attempts} + 1`,
       startedAt: sql`coalesce(${actions.startedAt}, ${o.now})`,
@@ -71,12 +80,12 @@ export async function claimAction(db: Db, options: ClaimOptions): Promise<Action
 }
 
 /** Lets another worker take the action at once (graceful stop): the lease simply ends now. */
-export async function releaseLease(db: Db, actionId: number, workerId: string, now: number): Promise<void> {
+export async function releaseLease(db: Db, actionId: number, leaseOwner: string, now: number): Promise<void> {
   await db
     .update(actions)
     .set({ leaseOwner: null, leaseExpiresAt: now, attempts: sql`max(${actions.attempts} - 1, 0)` })
     .where(
-      and(eq(actions.id, actionId), eq(actions.leaseOwner, workerId), eq(actions.status, "in_progress")),
+      and(eq(actions.id, actionId), eq(actions.leaseOwner, leaseOwner), eq(actions.status, "in_progress")),
     );
 }
 
@@ -85,10 +94,10 @@ export async function releaseLease(db: Db, actionId: number, workerId: string, n
  * back, unless the action is still in progress under this worker's lease. This fences off a worker that
  * lost its lease (or whose action was cancelled) from applying a slice twice.
  */
-export function leaseGuard(db: Db, actionId: number, workerId: string) {
+export function leaseGuard(db: Db, actionId: number, leaseOwner: string) {
   return db.run(
     sql`INSERT INTO ${sliceGuard} (ok) SELECT count(*) FROM ${actions}
-        WHERE ${actions.id} = ${actionId} AND ${actions.status} = 'in_progress' AND ${actions.leaseOwner} = ${workerId}`,
+        WHERE ${actions.id} = ${actionId} AND ${actions.status} = 'in_progress' AND ${actions.leaseOwner} = ${leaseOwner}`,
   );
 }
 

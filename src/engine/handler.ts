@@ -75,6 +75,11 @@ export interface ActionHandler {
   apply(ctx: EngineContext, items: StagedItem[]): Promise<ApplyResult>;
   /** Statements for the batch that ends the action (e.g. the next occurrence of a series). */
   finish?(ctx: EngineContext, status: string): Promise<Statement[]>;
+  /**
+   * Clean-up once the end is committed (uploaded files no longer needed). Never before the end: a crash
+   * in between must not lose input the next worker needs; a crash after it only leaves garbage.
+   */
+  afterEnd?(ctx: EngineContext, status: string): Promise<void>;
 }
 
 /** Appends items to an action's staged input, in chunks. */

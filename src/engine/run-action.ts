@@ -57,7 +57,9 @@ export async function runClaimedAction(
   claimed: ActionRow,
   shouldStop: () => boolean,
 ): Promise<RunOutcome> {
-  const { db, workerId } = deps;
+  const { db } = deps;
+  // The claim's fencing token (see claim.ts): every commit of this run is conditional on it.
+  const fence = claimed.leaseOwner ?? deps.workerId;
   let action = claimed;
   const handler = deps.handlers[action.type];
   const ctx = (): EngineContext => ({
@@ -72,7 +74,7 @@ export async function runClaimedAction(
   /** Commits effects and then `tail` (whose first statement updates the action) behind the lease guard. */
   const commit = async (effects: Statement[], tail: readonly Statement[]): Promise<ActionRow | null> => {
     try {
-      const batch = [leaseGuard(db, action.id, workerId), ...effects, ...tail, clearGuard(db)];
+      const batch = [leaseGuard(db, action.id, fence), ...effects, ...tail, clearGuard(db)];
       const results = (await db.batch(batch as never)) as unknown[];
       deps.onCommit?.();
       return (results[1 + effects.length] as ActionRow[])[0] ?? null;
@@ -89,7 +91,7 @@ export async function runClaimedAction(
     const statements = transitionStatements(
       db,
       { now: deps.clock.now(), reportRetentionMs: deps.reportRetentionMs, publicUrl: deps.publicUrl },
-      { action, to, set, where: eq(actions.leaseOwner, workerId) },
+      { action, to, set, where: eq(actions.leaseOwner, fence) },
     );
     const ended = await commit(extra, [...statements, deleteStagedInput(db, action.id)]);
     if (ended) deps.observe?.transition(ended);
@@ -120,7 +122,7 @@ export async function runClaimedAction(
             version: sql`${actions.version} + 1`,
             leaseExpiresAt: deps.clock.now() + deps.leaseMs,
           })
-          .where(and(eq(actions.id, action.id), eq(actions.leaseOwner, workerId)))
+          .where(and(eq(actions.id, action.id), eq(actions.leaseOwner, fence)))
           .returning(),
       ],
     );
@@ -171,6 +173,7 @@ export async function runClaimedAction(
       const finishing = { ...ctx(), action: { ...action, errors }, state: state ?? JSON.parse(action.state) };
       const extra = (await handler.finish?.(finishing, to)) ?? [];
       const outcome = await end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
+      if (outcome === "ended") await handler.afterEnd?.(finishing, to);
       deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);
       return outcome;
     }
@@ -185,7 +188,7 @@ export async function runClaimedAction(
             : { unpublished: JSON.stringify(pending) }),
           leaseExpiresAt: deps.clock.now() + deps.leaseMs,
         })
-        .where(and(eq(actions.id, action.id), eq(actions.leaseOwner, workerId)))
+        .where(and(eq(actions.id, action.id), eq(actions.leaseOwner, fence)))
         .returning(),
     ]);
     if (!updated) return "lost";

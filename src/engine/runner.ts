@@ -54,7 +54,7 @@ export class EngineRunner {
         })
         .then(async (outcome) => {
           if (outcome === "stopped") {
-            await releaseLease(this.options.db, claimed.id, this.options.workerId, this.options.clock.now());
+            await releaseLease(this.options.db, claimed.id, claimed.leaseOwner!, this.options.clock.now());
           }
           this.active.delete(claimed.id);
           this.wake();

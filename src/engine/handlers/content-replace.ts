@@ -211,11 +211,10 @@ export const contentReplace: ActionHandler = {
   },
 
   /** Step 1 keeps its uploads for step 2; step 2 removes them all, passed or not. */
-  async finish(ctx) {
+  async afterEnd(ctx) {
     if (ctx.action.step !== 1) {
       const step1 = await findStep1(ctx);
       if (step1) await cleanUpStep1(ctx.blobs, step1);
     }
-    return [];
   },
 };

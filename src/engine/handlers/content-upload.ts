@@ -189,8 +189,7 @@ export const contentUpload: ActionHandler = {
   },
 
   /** The uploads are no longer needed: each created course has its own copy under `packages/`. */
-  async finish(ctx) {
+  async afterEnd(ctx) {
     await deleteUploads(ctx.blobs, ctx.action.id, ctx.action.total);
-    return [];
   },
 };
