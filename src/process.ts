@@ -10,6 +10,7 @@ import type { Config } from "./config";
 import { FsBlobStore } from "./content/fs-blob-store";
 import { createDatabase } from "./db/client";
 import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
+import { cleanUpEnded } from "./engine/cleanup";
 import { promoteDueActions, sweepTimeouts } from "./engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "./engine/options";
 import { EngineRunner } from "./engine/runner";
@@ -125,7 +126,10 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
         actionTimeoutMs: config.actionTimeoutMs,
         maxAttempts: MAX_LEASE_ATTEMPTS,
       });
-      for (const action of ended) sweptBy(action, "sweeper");
+      for (const action of ended) {
+        sweptBy(action, "sweeper");
+        await cleanUpEnded({ db, blobs, now: clock.now(), publicUrl: config.publicUrl, log }, action);
+      }
     });
     every("* * * * * *", "deliver-mail", () =>
       deliverOutbox(

@@ -135,3 +135,22 @@ describe("other routes", () => {
     await broken.stop().catch(() => {});
   });
 });
+
+describe("every problem at once", () => {
+  test("the envelope's and the params' problems are named together", async () => {
+    const body = await problem(
+      await postJson(t, ADA, { type: "group_enroll", params: { group: ["G"], courses: "C" }, notify: "yes" }),
+      422,
+    );
+    expect(body.errors?.map((e) => e.path).sort()).toEqual(["notify", "params.courses", "params.group"]);
+  });
+
+  test("an upload's name keeps no path and no control characters", async () => {
+    const ref = (await (await uploadCsv(t, ADA, "email\nbad\n", "../../etc/cron.d/evil\r\n.csv")).json())
+      .referenceId;
+    const action = await (await t.request(`/v1/actions/${ref}`, { headers: bearer(ADA) })).json();
+    // (FormData itself sends CR LF in a name as %0D%0A; whatever arrives, no path survives.)
+    expect(action.fileName).toMatch(/^evil.*\.csv$/);
+    expect(action.fileName).not.toMatch(/[/\\\r\n]/);
+  });
+});

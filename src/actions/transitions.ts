@@ -6,7 +6,7 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
-import { actions, outbox } from "../db/schema";
+import { actionInputs, actions, outbox } from "../db/schema";
 import { completionEmailRow } from "../mail/outbox";
 import { isFinal, type Status, statusLabel, typeLabel } from "./model";
 import type { ActionSnapshot } from "./view";
@@ -78,7 +78,12 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
     })
     .where(and(eq(actions.id, action.id), inArray(actions.status, sourcesOf(to)), request.where))
     .returning();
-  if (!final || action.notify === 0) return [update] as const;
+  if (!final) return [update] as const;
+  // An ended action needs its staged input no more (deleted only if the move above took effect).
+  const dropInput = db.run(sql`
+    DELETE FROM ${actionInputs} WHERE ${actionInputs.actionId} = ${action.id}
+      AND EXISTS (SELECT 1 FROM ${actions} WHERE ${actions.id} = ${action.id} AND ${actions.status} = ${to})`);
+  if (action.notify === 0) return [update, dropInput] as const;
 
   const email = completionEmailRow({
     actionId: action.id,
@@ -100,7 +105,7 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
     SELECT ${action.id}, ${email.idempotencyKey}, ${email.toAddress}, ${email.subject}, ${email.textBody}, ${email.htmlBody}, 'pending', 0, ${now}, ${now}
     FROM ${actions} WHERE ${actions.id} = ${action.id} AND ${actions.status} = ${to} AND ${actions.completedAt} = ${now} AND ${actions.notify} = 1
     ON CONFLICT DO NOTHING`);
-  return [update, insertEmail] as const;
+  return [update, dropInput, insertEmail] as const;
 }
 
 function unpublishedFolded() {

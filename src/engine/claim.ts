@@ -17,6 +17,8 @@ export interface ClaimOptions {
   portalConcurrency: number;
   /** A lease that died this many times is not retried (the sweeper ends it as `timeout`). */
   maxAttempts: number;
+  /** Actions this worker is running now: never reclaimed by it, whatever their lease says. */
+  running?: readonly number[];
 }
 
 const finalList = sql.join(
@@ -44,7 +46,8 @@ async function reclaimExpired(db: Db, o: ClaimOptions): Promise<ActionRow | null
     })
     .where(
       sql`${actions.id} = (SELECT id FROM actions WHERE status = 'in_progress' AND lease_expires_at <= ${o.now}
-        AND attempts < ${o.maxAttempts} ORDER BY lease_expires_at LIMIT 1)`,
+        AND attempts < ${o.maxAttempts} AND id NOT IN (SELECT value FROM json_each(${JSON.stringify(o.running ?? [])}))
+        ORDER BY lease_expires_at LIMIT 1)`,
     )
     .returning();
   return row ?? null;

@@ -12,6 +12,7 @@ import { actions } from "../db/schema";
 import type { Principal } from "../http/auth";
 import type { Services } from "../http/env";
 import { invalid } from "../http/problem";
+import { safeFileName } from "../lib/file-name";
 import { WholeActionError } from "./handler";
 import { handlers } from "./handlers";
 import { ChunkStager, deleteStagedInput } from "./staging";
@@ -34,7 +35,7 @@ export async function submitAction(
   const now = clock.now();
   const hasFiles = submission.files.length > 0;
   const steps = submission.type === "content_replace" ? 2 : 1;
-  const fileName = hasFiles ? submission.files.map((f) => f.name || "upload").join(", ") : null;
+  const fileName = hasFiles ? submission.files.map((f) => safeFileName(f.name)).join(", ") : null;
   const base = {
     type: submission.type,
     params: submission.params,

@@ -37,6 +37,7 @@ export class EngineRunner {
         leaseMs: this.options.leaseMs,
         portalConcurrency: this.options.portalConcurrency,
         maxAttempts: this.options.maxAttempts,
+        running: [...this.active.keys()],
       });
       if (!claimed) break;
       started++;

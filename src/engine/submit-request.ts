@@ -60,7 +60,19 @@ async function readJson(request: Request, idempotencyKey: string | null): Promis
     throw invalid([{ path: "(body)", message: "The body is not valid JSON." }], 400);
   }
   const parsed = v.safeParse(JsonSubmission, body);
-  if (!parsed.success) throw invalid(issuesToProblems(parsed.issues));
+  if (!parsed.success) {
+    // Name every problem at once: the params too, whenever the type says what they should be.
+    const problems = issuesToProblems(parsed.issues);
+    const type = (body as { type?: unknown } | null)?.type;
+    if (typeof type === "string" && type in PARAMS_SCHEMAS && !FILE_TYPES.has(type as ActionType)) {
+      const params = v.safeParse(
+        PARAMS_SCHEMAS[type as ActionType],
+        (body as { params?: unknown }).params ?? {},
+      );
+      if (!params.success) problems.push(...issuesToProblems(params.issues, "params"));
+    }
+    throw invalid(problems);
+  }
   const { type, params, scheduledFor, notify } = parsed.output;
   if (FILE_TYPES.has(type)) {
     throw new HttpProblem(

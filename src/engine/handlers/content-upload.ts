@@ -10,8 +10,10 @@
  *
  * The helpers exported here (staging, inspection, blob keys) are shared with `content_replace`.
  */
+
 import type { BlobStore } from "../../content/blob-store";
 import { formatSize, inspectPackage, type PackageInfo } from "../../content/package";
+import { safeFileName } from "../../lib/file-name";
 import type { ActionHandler, IntakeContext, ReportLine, StagedItem, Stager } from "../handler";
 import { type CourseContent, createCoursesStatement, findCourse } from "../portal-data/courses";
 
@@ -45,7 +47,7 @@ export async function stagePackages(
   const items: PackageItem[] = [];
   for (const [index, file] of files.entries()) {
     const position = index + 1;
-    const fileName = file.name || "(no file name)";
+    const fileName = safeFileName(file.name);
     let item: PackageItem;
     if (file.size > ctx.maxFileBytes) {
       item = { position, fileName, key: null, size: file.size, limit: ctx.maxFileBytes };

@@ -8,6 +8,7 @@ import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction, listOwnActions } from "../../actions/repository";
 import { transition } from "../../actions/transitions";
 import { toView } from "../../actions/view";
+import { cleanUpEnded } from "../../engine/cleanup";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
 import { cacheable, etagOf } from "../../events/action-cache";
@@ -163,6 +164,10 @@ export const actionRoutes = new Hono<AppEnv>()
         throw conflict(now?.status ?? action.status);
       }
       services.actionCache?.put(cancelled);
+      await cleanUpEnded(
+        { ...services, now: services.clock.now(), publicUrl: services.config.publicUrl },
+        cancelled,
+      );
       transitionLogger(services.metrics, services.log)(cancelled, `request ${c.get("requestId")}`);
       services.notify?.();
       c.header("etag", etagOf(cancelled));
