@@ -29,8 +29,9 @@ const server =
         fetch: tracker.app.fetch,
         // Streams send a keep-alive comment every 10 s; Bun's default idle timeout (10 s) would cut them.
         idleTimeout: 60,
-        // Bun refuses bodies over 128 MiB by default; MAX_UPLOAD_BYTES decides (413 from the app above it).
-        maxRequestBodySize: config.maxUploadBytes + 1024 * 1024,
+        // Bun refuses bodies over 128 MiB by default with a bare 413. MAX_UPLOAD_BYTES decides instead (the
+        // app answers 413 problem+json from Content-Length or while counting); Bun's limit stays well above it.
+        maxRequestBodySize: config.maxUploadBytes * 2 + 64 * 1024 * 1024,
       });
 console.log(
   JSON.stringify({
