@@ -23,10 +23,6 @@ export const MOVES: Record<Status, readonly Status[]> = {
   timeout: [],
 };
 
-export function canMove(from: string, to: Status): boolean {
-  return (MOVES[from as Status] ?? []).includes(to);
-}
-
 /** The statuses an action may be in for a move to `to`. */
 export function sourcesOf(to: Status): Status[] {
   return (Object.keys(MOVES) as Status[]).filter((from) => MOVES[from].includes(to));

@@ -122,7 +122,6 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
       if (!invocation || config.role === "api") return;
       invocation.ctx.waitUntil(runWork(edge, { budgetMs: settings.kickBudgetMs, clocksAt: null }));
     },
-    streamMaxDurationMs: settings.streamMaxDurationMs,
     openStream: (request) =>
       pollingStreamResponse({
         db,

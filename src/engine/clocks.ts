@@ -31,6 +31,11 @@ export async function promoteDueActions(db: Db, now: number, limit = 500): Promi
 /** Staging even a million rows takes well under a minute; an action still staging after this is orphaned. */
 export const STAGING_GRACE_MS = 10 * 60_000;
 
+/** Why an action ended as `timeout` after running past ACTION_TIMEOUT (the engine and the sweeper say the same). */
+export function timeoutReason(actionTimeoutMs: number): string {
+  return `The action ran longer than the time limit (${Math.round(actionTimeoutMs / 60_000)} min) and was stopped; what was done before is kept.`;
+}
+
 export interface SweepOptions extends TransitionContext {
   actionTimeoutMs: number;
   maxAttempts: number;
@@ -90,7 +95,7 @@ export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100):
   for (const action of overdue) {
     const timedOut = action.startedAt !== null && action.startedAt < now - options.actionTimeoutMs;
     const reason = timedOut
-      ? `The action ran longer than the time limit (${Math.round(options.actionTimeoutMs / 60_000)} min) and was stopped; what was done before is kept.`
+      ? timeoutReason(options.actionTimeoutMs)
       : `The action was interrupted ${action.attempts} times (the worker running it stopped) and was given up; what was done before is kept.`;
     const row = await transition(db, options, { action, to: "timeout", set: { failureReason: reason } });
     if (row) ended.push(row);

@@ -13,6 +13,7 @@ import { actions } from "../db/schema";
 import type { Clock } from "../lib/clock";
 import { yieldToEventLoop } from "../lib/yield";
 import { clearGuard, isGuardViolation, leaseGuard } from "./claim";
+import { timeoutReason } from "./clocks";
 import {
   type ActionHandler,
   type EngineContext,
@@ -137,7 +138,7 @@ export async function runClaimedAction(
     if (shouldStop()) return "stopped";
     if (action.startedAt !== null && deps.clock.now() - action.startedAt > deps.actionTimeoutMs) {
       return end("timeout", {
-        failureReason: `The action ran longer than the time limit (${Math.round(deps.actionTimeoutMs / 60_000)} min) and was stopped; what was done before is kept.`,
+        failureReason: timeoutReason(deps.actionTimeoutMs),
         ...publish(pending),
       });
     }

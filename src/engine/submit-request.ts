@@ -65,11 +65,7 @@ async function readJson(request: Request, idempotencyKey: string | null): Promis
     const problems = issuesToProblems(parsed.issues);
     const type = (body as { type?: unknown } | null)?.type;
     if (typeof type === "string" && type in PARAMS_SCHEMAS && !FILE_TYPES.has(type as ActionType)) {
-      const params = v.safeParse(
-        PARAMS_SCHEMAS[type as ActionType],
-        (body as { params?: unknown }).params ?? {},
-      );
-      if (!params.success) problems.push(...issuesToProblems(params.issues, "params"));
+      checkParams(type as ActionType, (body as { params?: unknown }).params, problems);
     }
     throw invalid(problems);
   }

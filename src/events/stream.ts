@@ -27,10 +27,6 @@ export interface StreamOptions {
   lastEventId: number | null;
   /** Reconnection delay hinted to the client. */
   retryMs?: number;
-  /** Close the stream after this long (the edge ends streams before the platform does). */
-  maxDurationMs?: number;
-  signal?: AbortSignal;
-  onClose?: () => void;
 }
 
 export function eventStreamResponse(options: StreamOptions): Response {
@@ -49,7 +45,6 @@ class EventStream implements Subscriber {
   private closed = false;
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   private unsubscribe: (() => void) | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: StreamOptions) {
     this.cursor = options.lastEventId ?? options.hub.lastPublishedId;
@@ -80,9 +75,6 @@ class EventStream implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    this.options.signal?.removeEventListener("abort", this);
-    this.options.onClose?.();
     try {
       this.controller?.close();
     } catch {
@@ -90,17 +82,11 @@ class EventStream implements Subscriber {
     }
   }
 
-  /** The abort signal's listener (an object listener: no closure per stream). */
-  handleEvent(): void {
-    this.close();
-  }
-
   private start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    const { hub, owner, signal, maxDurationMs, lastEventId } = this.options;
+    const { hub, owner, lastEventId } = this.options;
     this.controller = controller;
+    // No abort listener: Bun cancels the stream itself when the client goes (the ReadableStream's cancel).
     this.unsubscribe = hub.subscribe(owner, this);
-    signal?.addEventListener("abort", this);
-    if (maxDurationMs) this.timer = setTimeout(() => this.close(), maxDurationMs);
     if (lastEventId !== null) this.send(this.hello(""));
     this.catchUp().catch(() => this.close());
   }

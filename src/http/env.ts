@@ -43,8 +43,6 @@ export interface Services {
   limiter: RateLimiter;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
   notify?: () => void;
-  /** How the stream ends at the edge: a maximum duration before the platform cuts it. */
-  streamMaxDurationMs?: number;
   /**
    * Opens one person's event stream instead of the hub-fed one: the edge, which has no background
    * tail, polls the event log per open request (src/edge/poll-stream.ts).

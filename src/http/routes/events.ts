@@ -25,7 +25,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
       "Events `action.status` and `action.progress`, each with an `id:` that only grows and the action as `data:`. Send `Last-Event-ID` (or `?lastEventId=`) to replay what was missed.",
   }),
   (c) => {
-    const { db, hub, streamMaxDurationMs, openStream } = c.get("services");
+    const { db, hub, openStream } = c.get("services");
     const principal = c.get("principal");
     const request = {
       owner: { portal: principal.portal, sub: principal.sub },
@@ -44,14 +44,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
         },
       );
     }
-    // No abort listener here: Bun cancels the stream itself when the client goes (tested), and a
-    // listener per stream would keep each request alive and cost memory.
-    const { signal: _signal, ...withoutSignal } = request;
-    return eventStreamResponse({
-      db,
-      hub,
-      ...withoutSignal,
-      ...(streamMaxDurationMs ? { maxDurationMs: streamMaxDurationMs } : {}),
-    });
+    // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
+    return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
   },
 );
