@@ -63,13 +63,14 @@ export async function runClaimedAction(
   const fence = claimed.leaseOwner ?? deps.workerId;
   let action = claimed;
   const handler = deps.handlers[action.type];
-  const ctx = (): EngineContext => ({
+  const params = JSON.parse(action.params) as Record<string, unknown>; // fixed for the action's life
+  const ctx = (state: Record<string, unknown> = JSON.parse(action.state)): EngineContext => ({
     db,
     blobs: deps.blobs,
     now: deps.clock.now(),
     action,
-    params: JSON.parse(action.params),
-    state: JSON.parse(action.state),
+    params,
+    state,
     publicUrl: deps.publicUrl,
   });
   /** Commits effects and then `tail` (whose first statement updates the action) behind the lease guard. */
@@ -151,7 +152,7 @@ export async function runClaimedAction(
     const report: ReportLine[] = [];
     let state: Record<string, unknown> | undefined;
     for (const chunk of chunks) {
-      const result = await handler.apply({ ...ctx(), state: state ?? JSON.parse(action.state) }, chunk.items);
+      const result = await handler.apply(ctx(state), chunk.items);
       statements.push(...result.statements);
       report.push(...result.report);
       tally.processed += chunk.items.length;
@@ -171,7 +172,7 @@ export async function runClaimedAction(
     if (chunks.length < deps.chunksPerRead) {
       const errors = action.errors + pending.errors;
       const to: Status = errors > 0 ? "completed_with_errors" : "completed";
-      const finishing = { ...ctx(), action: { ...action, errors }, state: state ?? JSON.parse(action.state) };
+      const finishing = { ...ctx(state), action: { ...action, errors } };
       const extra = (await handler.finish?.(finishing, to)) ?? [];
       const outcome = await end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
       if (outcome === "ended") await handler.afterEnd?.(finishing, to);
