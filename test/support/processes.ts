@@ -6,17 +6,22 @@ import { TEST_SECRET } from "./env";
 const root = resolve(import.meta.dir, "../..");
 const bun = resolve(root, "node_modules/.bin/bun");
 
+/** The environment of a tracker process started by a test: test secret, no mail, no rate limit. */
+export function trackerEnv(env: Record<string, string>): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    AUTH_SECRET: TEST_SECRET,
+    NODE_ENV: "test",
+    RESEND_API_KEY: "",
+    RATE_LIMIT_ACTIONS: "100000",
+    ...env,
+  };
+}
+
 export function spawnTracker(env: Record<string, string>): Subprocess {
   return Bun.spawn([bun, "src/main.ts"], {
     cwd: root,
-    env: {
-      ...process.env,
-      AUTH_SECRET: TEST_SECRET,
-      NODE_ENV: "test",
-      RESEND_API_KEY: "",
-      RATE_LIMIT_ACTIONS: "100000",
-      ...env,
-    },
+    env: trackerEnv(env),
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -26,15 +31,7 @@ export function spawnTracker(env: Record<string, string>): Subprocess {
 export async function spawnApi(env: Record<string, string>): Promise<{ proc: Subprocess; url: string }> {
   const proc = Bun.spawn([bun, "src/main.ts"], {
     cwd: root,
-    env: {
-      ...process.env,
-      AUTH_SECRET: TEST_SECRET,
-      NODE_ENV: "test",
-      RESEND_API_KEY: "",
-      RATE_LIMIT_ACTIONS: "100000",
-      PORT: "0",
-      ...env,
-    },
+    env: trackerEnv({ PORT: "0", ...env }),
     stdout: "pipe",
     stderr: "inherit",
   });

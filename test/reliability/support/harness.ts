@@ -9,7 +9,8 @@ import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { createDatabase, type Database } from "../../../src/db/client";
 import { migrateDatabase } from "../../../src/db/migrate";
-import { TEST_SECRET, tempDir } from "../../support/env";
+import { tempDir } from "../../support/env";
+import { trackerEnv } from "../../support/processes";
 
 /** `RELIABILITY_FULL=1`: the full sizes (longer); the default run is bounded for `npm test`. */
 export const FULL = process.env.RELIABILITY_FULL === "1";
@@ -82,16 +83,7 @@ export class Cluster {
     const role = env.ROLE ?? "all";
     const proc = Bun.spawn([BUN, "src/main.ts"], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        AUTH_SECRET: TEST_SECRET,
-        NODE_ENV: "test",
-        RESEND_API_KEY: "",
-        RATE_LIMIT_ACTIONS: "100000",
-        MAX_STREAMS_PER_PERSON: "100000",
-        PORT: "0",
-        ...env,
-      },
+      env: trackerEnv({ MAX_STREAMS_PER_PERSON: "100000", PORT: "0", ...env }),
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
