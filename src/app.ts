@@ -14,27 +14,21 @@ import { authenticate, onError, requestId } from "./http/middleware";
 import { HttpProblem, problemResponse } from "./http/problem";
 import { actionRoutes } from "./http/routes/actions";
 import { eventRoutes } from "./http/routes/events";
+import { pollHandler, pollRoutes } from "./http/routes/poll";
 import { sessionRoutes } from "./http/routes/session";
 import { uiRoutes } from "./ui/routes";
 
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>();
+  // Where CORS is on it wraps everything under /v1 (it answers preflights itself, before any logging).
+  if (services.config.corsOrigins.length > 0) app.use("/v1/*", corsFor(services.config.corsOrigins));
+  // Polls next: their route answers before any middleware below (it does its own id, auth, log, metrics).
+  const polls = app.route("/v1/actions", pollRoutes(services));
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
   });
   app.use("*", requestId);
-  if (services.config.corsOrigins.length > 0) {
-    app.use(
-      "/v1/*",
-      cors({
-        origin: services.config.corsOrigins,
-        credentials: true,
-        allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
-        exposeHeaders: ["ETag", "Location", "X-Request-Id"],
-      }),
-    );
-  }
   app.onError(onError);
   app.notFound((c) => problemResponse(new HttpProblem(404, `Nothing at ${c.req.path}.`), c.get("requestId")));
 
@@ -65,7 +59,7 @@ export function createApp(services: Services) {
       },
     }),
   );
-  const routes = app.route("/v1/actions", actionRoutes).route("/v1/events", eventRoutes);
+  const routes = polls.route("/v1/actions", actionRoutes).route("/v1/events", eventRoutes);
 
   app.get(
     "/openapi.json",
@@ -82,8 +76,34 @@ export function createApp(services: Services) {
     }),
   );
   methodNotAllowed(app);
+  if (services.config.corsOrigins.length === 0) answerPollsAlone(app, services);
   return routes;
 }
+
+/**
+ * Polls are most of the traffic. In the app every route also matches the `*` middleware, so Hono composes
+ * a chain of promises per request even though the poll handler answers first; a route matched alone is
+ * answered synchronously. So a GET of one action goes to a second Hono app that holds only the poll
+ * route (the same handler), and everything else to the app. With CORS on, polls stay behind its middleware.
+ */
+function answerPollsAlone(app: Hono<AppEnv>, services: Services): void {
+  const polls = new Hono<AppEnv>().get("/v1/actions/:referenceId", pollHandler(services));
+  const throughMiddleware = app.fetch;
+  app.fetch = (request, env, ctx) =>
+    (request.method === "GET" || request.method === "HEAD") && POLL_URL.test(request.url)
+      ? polls.fetch(request, env, ctx)
+      : throughMiddleware(request, env, ctx);
+}
+
+const POLL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/v1\/actions\/[^/?#]+(?:[?#]|$)/i;
+
+const corsFor = (origins: string[]) =>
+  cors({
+    origin: origins,
+    credentials: true,
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
+    exposeHeaders: ["ETag", "Location", "X-Request-Id"],
+  });
 
 /** Known paths called with another method answer 405 with `Allow`, not 404. */
 function methodNotAllowed(app: Hono<AppEnv>) {

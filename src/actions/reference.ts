@@ -21,6 +21,9 @@ export function newTaskId(): string {
 
 /** Accepts what a person might type: any case, and the easily confused letters O, I, L. */
 export function normalizeReferenceId(input: string): string | null {
+  if (CANONICAL.test(input)) return input;
   const upper = input.trim().toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
-  return /^BA-[0-9A-HJKMNP-TV-Z]{8}$/.test(upper) ? upper : null;
+  return CANONICAL.test(upper) ? upper : null;
 }
+
+const CANONICAL = /^BA-[0-9A-HJKMNP-TV-Z]{8}$/;

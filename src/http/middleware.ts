@@ -2,8 +2,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { routePath } from "hono/route";
-import { TokenError } from "./auth";
-import type { AppEnv } from "./env";
+import { type Principal, TokenError } from "./auth";
+import type { AppEnv, Services } from "./env";
 import { HttpProblem, problemResponse } from "./problem";
 
 export const SESSION_COOKIE = "tracker_session";
@@ -11,11 +11,35 @@ export const SESSION_COOKIE = "tracker_session";
 let requestCounter = 0;
 const processTag = Math.random().toString(36).slice(2, 8);
 
+/** The caller's `X-Request-Id` when it is safe to echo back, else a new id unique to this process. */
+export function requestIdFrom(given: string | null | undefined): string {
+  return given && /^[\w.-]{1,64}$/.test(given) ? given : `${processTag}-${(++requestCounter).toString(36)}`;
+}
+
+/** One request's metrics and its JSON log line. */
+export function recordRequest(
+  services: Services,
+  id: string,
+  method: string,
+  route: string,
+  status: number,
+  started: number,
+): void {
+  const seconds = (performance.now() - started) / 1000;
+  services.metrics.request(route, method, status, seconds);
+  services.log({
+    msg: "request",
+    requestId: id,
+    method,
+    route,
+    status,
+    ms: Math.round(seconds * 10_000) / 10,
+  });
+}
+
 /** Gives every request an id, returned in `X-Request-Id` and in every problem+json. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const given = c.req.header("x-request-id");
-  const id =
-    given && /^[\w.-]{1,64}$/.test(given) ? given : `${processTag}-${(++requestCounter).toString(36)}`;
+  const id = requestIdFrom(c.req.header("x-request-id"));
   c.set("requestId", id);
   const started = performance.now();
   await next();
@@ -25,24 +49,18 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   // After next(), the route index is the handler that answered: its pattern names the route.
   const matched = routePath(c);
   const route = matched === "*" || matched === "/*" ? "(unmatched)" : matched;
-  const seconds = (performance.now() - started) / 1000;
-  services.metrics.request(route, c.req.method, c.res.status, seconds);
-  services.log({
-    msg: "request",
-    requestId: id,
-    method: c.req.method,
-    route,
-    status: c.res.status,
-    ms: Math.round(seconds * 10_000) / 10,
-  });
+  recordRequest(services, id, c.req.method, route, c.res.status, started);
 };
 
-/** Reads the token from `Authorization: Bearer` or the session cookie; learners may not use the tracker. */
-export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const header = c.req.header("authorization");
+/**
+ * Who is asking, from `Authorization: Bearer` or the session cookie; learners may not use the tracker.
+ * Throws the 401 or 403 problem.
+ */
+export function principalOf(c: Context<AppEnv>, services: Services): Principal {
+  const header = c.req.raw.headers.get("authorization");
   let token: string | undefined;
   if (header) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const match = FAST_BEARER.exec(header) ?? /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match)
       throw new HttpProblem(401, "The Authorization header must be 'Bearer <token>'.", {
         headers: challenge,
@@ -53,20 +71,27 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   if (!token)
     throw new HttpProblem(401, "Sign in: send a bearer token or the session cookie.", { headers: challenge });
-  const { verifier, clock } = c.get("services");
+  let principal: Principal;
   try {
-    c.set("principal", verifier.verify(token, clock.now()));
+    principal = services.verifier.verify(token, services.clock.now());
   } catch (error) {
     if (error instanceof TokenError) {
       throw new HttpProblem(401, `The access token was refused: ${error.message}.`, { headers: challenge });
     }
     throw error;
   }
-  if (c.get("principal").role === "learner") {
+  if (principal.role === "learner")
     throw new HttpProblem(403, "Learners cannot start or track bulk actions.");
-  }
+  return principal;
+}
+
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("principal", principalOf(c, c.get("services")));
   await next();
 };
+
+/** The usual form, `Bearer <jwt>`, matched without backtracking over the token. */
+const FAST_BEARER = /^Bearer ([\w.-]+)$/;
 
 const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
 

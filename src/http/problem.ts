@@ -61,6 +61,10 @@ export function problemResponse(problem: HttpProblem, requestId?: string): Respo
   };
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/problem+json", ...options.headers },
+    headers: {
+      "content-type": "application/problem+json",
+      ...(requestId ? { "x-request-id": requestId } : {}),
+      ...options.headers,
+    },
   });
 }

@@ -1,4 +1,4 @@
-/** `/v1/actions`: start, list, poll and cancel one's own actions. */
+/** `/v1/actions`: start, list and cancel one's own actions, and their error reports (polls: poll.ts). */
 import { Hono } from "hono";
 import { describeRoute, resolver, validator } from "hono-openapi";
 import * as v from "valibot";
@@ -11,32 +11,12 @@ import { toView } from "../../actions/view";
 import { cleanUpEnded } from "../../engine/cleanup";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
-import { cacheable, etagOf } from "../../events/action-cache";
+import { etagOf } from "../../events/action-cache";
 import { transitionLogger } from "../../metrics/observe";
 import { reportResponse } from "../../reports/download";
 import type { AppEnv } from "../env";
 import { HttpProblem, invalid } from "../problem";
-
-const notFound = () => new HttpProblem(404, "No action with this reference ID.");
-
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(",").some((tag) => {
-    const t = tag.trim().replace(/^W\//, "");
-    return t === etag || t === "*";
-  });
-}
-
-/** The highest version named by an If-None-Match for this reference (0 when none). */
-function versionIn(header: string | undefined, ref: string): number {
-  if (!header) return 0;
-  let highest = 0;
-  for (const tag of header.split(",")) {
-    const match = /^\s*(?:W\/)?"([^".]+)\.(\d+)"\s*$/.exec(tag);
-    if (match && match[1] === ref) highest = Math.max(highest, Number(match[2]));
-  }
-  return highest;
-}
+import { actionNotFound } from "./poll";
 
 const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
 function decodeCursor(cursor: string): number {
@@ -110,31 +90,6 @@ export const actionRoutes = new Hono<AppEnv>()
       });
     },
   )
-  .get(
-    "/:referenceId",
-    describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
-    // The hottest route (pollers): no validator layer; the reference is normalised and checked here.
-    async (c) => {
-      const { db, actionCache } = c.get("services");
-      const who = c.get("principal");
-      const ref = normalizeReferenceId(c.req.param("referenceId"));
-      if (!ref) throw notFound();
-      const ifNoneMatch = c.req.header("if-none-match");
-      let entry = actionCache?.get(ref);
-      // From the database when the cache has nothing, or when the client shows a newer version than it.
-      if (!entry || entry.version < versionIn(ifNoneMatch, ref)) {
-        const row = await findOwnAction(db, who, ref);
-        if (!row) throw notFound();
-        entry = actionCache?.put(row) ?? cacheable(row);
-      }
-      if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw notFound();
-      c.header("etag", entry.etag);
-      c.header("cache-control", "private, no-cache");
-      if (matchesEtag(ifNoneMatch, entry.etag)) return c.body(null, 304);
-      c.header("content-type", "application/json");
-      return c.body(entry.body);
-    },
-  )
   .post(
     "/:referenceId/cancel",
     describeRoute({ summary: "Cancel an action that has not ended (409 when it has)" }),
@@ -144,7 +99,7 @@ export const actionRoutes = new Hono<AppEnv>()
       const who = c.get("principal");
       const ref = normalizeReferenceId(c.req.valid("param").referenceId);
       const action = ref ? await findOwnAction(services.db, who, ref) : null;
-      if (!action) throw notFound();
+      if (!action) throw actionNotFound();
       const conflict = (status: string) =>
         new HttpProblem(
           409,
@@ -185,7 +140,7 @@ export const actionRoutes = new Hono<AppEnv>()
       const { db } = c.get("services");
       const ref = normalizeReferenceId(c.req.valid("param").referenceId);
       const action = ref ? await findOwnAction(db, c.get("principal"), ref) : null;
-      if (!action) throw notFound();
+      if (!action) throw actionNotFound();
       if (action.reportRows === 0)
         throw new HttpProblem(404, "This action has no error report: no row had an error or a warning.");
       if (action.reportExpired) {

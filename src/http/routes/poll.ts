@@ -1,0 +1,102 @@
+/**
+ * `GET /v1/actions/:referenceId`, the hottest route: every open tracker and every polling client asks it
+ * every few seconds. createApp registers it before any middleware and it answers on its own — request
+ * id, authentication, the access check, the ETag, its log line and metrics — so a poll is a few map
+ * lookups: no middleware chain, and no database read while the action cache holds the action (see
+ * events/action-cache.ts for why that answer is never older than what the person was streamed).
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
+import { normalizeReferenceId } from "../../actions/reference";
+import { findOwnAction } from "../../actions/repository";
+import { type CachedAction, cacheable } from "../../events/action-cache";
+import type { Principal } from "../auth";
+import type { AppEnv, Services } from "../env";
+import { onError, principalOf, recordRequest, requestIdFrom } from "../middleware";
+import { HttpProblem } from "../problem";
+
+const ROUTE = "/v1/actions/:referenceId";
+
+export const actionNotFound = () => new HttpProblem(404, "No action with this reference ID.");
+
+/** Mounted at `/v1/actions` ahead of every middleware. */
+export function pollRoutes(services: Services) {
+  return new Hono<AppEnv>().get(
+    "/:referenceId",
+    describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
+    pollHandler(services),
+  );
+}
+
+export function pollHandler(services: Services) {
+  return (c: Context<AppEnv>): Response | Promise<Response> => {
+    const started = performance.now();
+    const id = requestIdFrom(c.req.raw.headers.get("x-request-id"));
+    const done = (res: Response) => {
+      recordRequest(services, id, c.req.method, ROUTE, res.status, started);
+      return res;
+    };
+    const failed = (error: unknown) => {
+      c.set("requestId", id);
+      return done(onError(error as Error, c));
+    };
+    try {
+      const answer = poll(c, services, principalOf(c, services), id);
+      return answer instanceof Response ? done(answer) : answer.then(done, failed);
+    } catch (error) {
+      return failed(error);
+    }
+  };
+}
+
+/** From the cache when it holds the action at least as new as the client's ETag; else from the database. */
+function poll(
+  c: Context<AppEnv>,
+  { db, actionCache }: Services,
+  who: Principal,
+  id: string,
+): Response | Promise<Response> {
+  const ref = normalizeReferenceId(c.req.param("referenceId") ?? "");
+  if (!ref) throw actionNotFound();
+  const ifNoneMatch = c.req.raw.headers.get("if-none-match");
+  const cached = actionCache?.get(ref);
+  // The usual poll sends no ETag or the current one: no parsing needed.
+  if (
+    cached &&
+    (ifNoneMatch === null || ifNoneMatch === cached.etag || cached.version >= versionIn(ifNoneMatch, ref))
+  )
+    return answer(cached, who, ifNoneMatch, id);
+  return findOwnAction(db, who, ref).then((row) => {
+    if (!row) throw actionNotFound();
+    return answer(actionCache?.put(row) ?? cacheable(row), who, ifNoneMatch, id);
+  });
+}
+
+function answer(entry: CachedAction, who: Principal, ifNoneMatch: string | null, id: string): Response {
+  // Someone else's action is answered exactly like one that does not exist.
+  if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw actionNotFound();
+  const headers = { etag: entry.etag, "cache-control": "private, no-cache", "x-request-id": id };
+  if (matchesEtag(ifNoneMatch, entry.etag)) return new Response(null, { status: 304, headers });
+  return new Response(entry.body, { headers: { ...headers, "content-type": "application/json" } });
+}
+
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  if (header === etag) return true;
+  return header.split(",").some((tag) => {
+    const t = tag.trim().replace(/^W\//, "");
+    return t === etag || t === "*";
+  });
+}
+
+/** The highest version named by an If-None-Match for this reference (0 when none). */
+function versionIn(header: string | null, ref: string): number {
+  if (!header) return 0;
+  let highest = 0;
+  for (const tag of header.split(",")) {
+    const match = /^\s*(?:W\/)?"([^".]+)\.(\d+)"\s*$/.exec(tag);
+    if (match && match[1] === ref) highest = Math.max(highest, Number(match[2]));
+  }
+  return highest;
+}
