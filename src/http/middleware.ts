@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { routePath } from "hono/route";
+import { jsonString, PreparedLine } from "../lib/buffered-log";
 import { type Principal, TokenError } from "./auth";
 import type { AppEnv, Services } from "./env";
 import { HttpProblem, problemResponse } from "./problem";
@@ -27,14 +28,23 @@ export function recordRequest(
 ): void {
   const seconds = (performance.now() - started) / 1000;
   services.metrics.request(route, method, status, seconds);
-  services.log({
-    msg: "request",
-    requestId: id,
-    method,
-    route,
-    status,
-    ms: Math.round(seconds * 10_000) / 10,
-  });
+  services.log(new RequestLine(id, method, route, status, Math.round(seconds * 10_000) / 10));
+}
+
+class RequestLine extends PreparedLine {
+  readonly msg = "request";
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    readonly route: string,
+    readonly status: number,
+    readonly ms: number,
+  ) {
+    super();
+  }
+  json(): string {
+    return `{"msg":"request","requestId":${jsonString(this.requestId)},"method":${jsonString(this.method)},"route":${jsonString(this.route)},"status":${this.status},"ms":${this.ms}}`;
+  }
 }
 
 /** Gives every request an id, returned in `X-Request-Id` and in every problem+json. */

@@ -19,7 +19,7 @@ export class BufferedLog {
       this.iso = new Date(now).toISOString();
     }
     // The time and a default level go first; the line's own fields (a level too) follow and win.
-    const fields = JSON.stringify(line);
+    const fields = line instanceof PreparedLine ? line.json() : JSON.stringify(line);
     const text = `{"time":"${this.iso}","level":"info"${fields.length > 2 ? `,${fields.slice(1)}` : "}"}`;
     this.lines.push(text);
     this.size += text.length;
@@ -37,3 +37,17 @@ export class BufferedLog {
     this.write(text);
   }
 }
+
+/**
+ * A line whose JSON is built without JSON.stringify (several times faster), for the line written per
+ * request. Its fields are also plain properties, so any other logger sees an ordinary object.
+ */
+export abstract class PreparedLine {
+  [field: string]: unknown;
+  abstract json(): string;
+}
+
+const PLAIN = /^[\w .:/()*-]*$/;
+
+/** A JSON string literal: quoted as is when nothing in it needs escaping. */
+export const jsonString = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));

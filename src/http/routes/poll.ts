@@ -33,21 +33,27 @@ export function pollHandler(services: Services) {
   return (c: Context<AppEnv>): Response | Promise<Response> => {
     const started = performance.now();
     const id = requestIdFrom(c.req.raw.headers.get("x-request-id"));
-    const done = (res: Response) => {
-      recordRequest(services, id, c.req.method, ROUTE, res.status, started);
-      return res;
-    };
-    const failed = (error: unknown) => {
-      c.set("requestId", id);
-      return done(onError(error as Error, c));
-    };
+    let answer: Response | Promise<Response>;
     try {
-      const answer = poll(c, services, principalOf(c, services), id);
-      return answer instanceof Response ? done(answer) : answer.then(done, failed);
+      answer = poll(c, services, principalOf(c, services), id);
     } catch (error) {
-      return failed(error);
+      answer = failed(c, id, error);
     }
+    if (answer instanceof Response) return recorded(services, c, id, started, answer);
+    return answer
+      .catch((error) => failed(c, id, error))
+      .then((res) => recorded(services, c, id, started, res));
   };
+}
+
+function failed(c: Context<AppEnv>, id: string, error: unknown): Response {
+  c.set("requestId", id);
+  return onError(error as Error, c);
+}
+
+function recorded(services: Services, c: Context<AppEnv>, id: string, started: number, res: Response) {
+  recordRequest(services, id, c.req.method, ROUTE, res.status, started);
+  return res;
 }
 
 /** From the cache when it holds the action at least as new as the client's ETag; else from the database. */
