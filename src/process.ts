@@ -20,6 +20,7 @@ import { EventTail } from "./events/tail";
 import { TokenVerifier } from "./http/auth";
 import type { Services } from "./http/env";
 import { RateLimiter } from "./http/rate-limit";
+import { sweepSpool, UploadSpool } from "./http/upload-spool";
 import { BufferedLog } from "./lib/buffered-log";
 import { type Clock, systemClock } from "./lib/clock";
 import { deliverOutbox } from "./mail/outbox";
@@ -59,6 +60,8 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
   });
 
   const blobs = new FsBlobStore(resolve(dataDir, "blobs"));
+  const spoolDir = resolve(dataDir, "uploads");
+  await sweepSpool(spoolDir, clock.now());
   const runner = new EngineRunner(
     runnerOptions(config, {
       db,
@@ -87,6 +90,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     metrics,
     ...(config.role !== "worker" ? { actionCache: hub.actions } : {}),
     blobs,
+    uploads: () => new UploadSpool(spoolDir),
     notify: () => {
       tail.poke();
       runner.wake();

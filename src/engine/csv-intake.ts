@@ -4,6 +4,7 @@
  * admin can act on, and each data row turned into a compact staged item by the action type.
  */
 import { parseCsvStream } from "../csv/decode";
+import type { UploadedFile } from "../http/multipart";
 import type { Stager } from "./handler";
 import { WholeActionError } from "./handler";
 
@@ -25,7 +26,7 @@ export function normaliseHeader(name: string): string {
 }
 
 export async function stageCsv(
-  file: File,
+  file: UploadedFile,
   stager: Stager,
   spec: CsvSpec,
   limits: { maxRows: number; maxBytes: number },

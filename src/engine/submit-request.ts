@@ -13,22 +13,33 @@ import {
   SINGLE_FILE_TYPES,
 } from "../actions/params";
 import type { AppConfig } from "../http/env";
+import { boundaryOf, type MultipartBody, readMultipart, type UploadedFile } from "../http/multipart";
 import { type FieldProblem, HttpProblem, invalid } from "../http/problem";
+import type { UploadSpool } from "../http/upload-spool";
 
 export interface Submission {
   type: ActionType;
   params: Record<string, unknown>;
-  files: File[];
+  files: UploadedFile[];
   scheduledFor: number | null;
   notify: boolean;
   idempotencyKey: string | null;
+  /** Removes the upload's spooled files; call once the request is done with them. */
+  dispose(): Promise<void>;
 }
+
+const nothingToDispose = async () => {};
 
 const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params"]);
 
+/**
+ * `spool` streams file parts to temporary files (Bun); without it the body is read with `formData()`
+ * (the edge, whose body limit is small).
+ */
 export async function readSubmission(
   request: Request,
   config: Pick<AppConfig, "maxUploadBytes">,
+  spool?: () => UploadSpool,
 ): Promise<Submission> {
   const idempotencyKey = request.headers.get("idempotency-key");
   if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
@@ -39,9 +50,28 @@ export async function readSubmission(
   }
   const length = Number(request.headers.get("content-length") ?? "0");
   if (length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
-  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const contentType = request.headers.get("content-type") ?? "";
+  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType === "application/json") return readJson(request, idempotencyKey);
-  if (mediaType === "multipart/form-data") return readMultipart(request, idempotencyKey);
+  if (mediaType === "multipart/form-data") {
+    if (!spool) return fromMultipart(await readForm(request), idempotencyKey, nothingToDispose);
+    const boundary = boundaryOf(contentType);
+    if (!boundary) throw invalid([{ path: "(body)", message: "The multipart body has no boundary." }], 400);
+    const files = spool();
+    try {
+      const body = await readMultipart(
+        request.body,
+        boundary,
+        files,
+        { maxBytes: config.maxUploadBytes },
+        () => tooLarge(config.maxUploadBytes),
+      );
+      return fromMultipart(body, idempotencyKey, () => files.dispose());
+    } catch (error) {
+      await files.dispose();
+      throw error;
+    }
+  }
   throw new HttpProblem(415, "Send application/json, or multipart/form-data when uploading files.", {
     type: "/problems/unsupported-media-type",
   });
@@ -86,20 +116,33 @@ async function readJson(request: Request, idempotencyKey: string | null): Promis
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== false,
     idempotencyKey,
+    dispose: nothingToDispose,
   };
 }
 
-async function readMultipart(request: Request, idempotencyKey: string | null): Promise<Submission> {
+async function readForm(request: Request): Promise<MultipartBody> {
   let form: FormData;
   try {
     form = await request.formData();
   } catch {
     throw invalid([{ path: "(body)", message: "The multipart body could not be read." }], 400);
   }
+  const body: MultipartBody = { fields: [], files: [] };
+  for (const [field, value] of form.entries()) {
+    if (typeof value === "string") body.fields.push([field, value]);
+    else body.files.push({ field, file: value });
+  }
+  return body;
+}
+
+function fromMultipart(
+  body: MultipartBody,
+  idempotencyKey: string | null,
+  dispose: () => Promise<void>,
+): Submission {
   const fields: Record<string, string> = {};
-  for (const [key, value] of form.entries())
-    if (typeof value === "string" && !(key in fields)) fields[key] = value;
-  const files = form.getAll("file").filter((part): part is File => typeof part !== "string");
+  for (const [key, value] of body.fields) if (!(key in fields)) fields[key] = value;
+  const files = body.files.filter((part) => part.field === "file").map((part) => part.file);
   const parsed = v.safeParse(MultipartSubmission, fields);
   if (!parsed.success) throw invalid(issuesToProblems(parsed.issues));
   const { type, scheduledFor, notify } = parsed.output;
@@ -112,16 +155,20 @@ async function readMultipart(request: Request, idempotencyKey: string | null): P
     problems.push({ path: "file", message: `${type} takes no file` });
   return {
     type,
-    params: checkParams(type, paramsFromFields(form, fields), problems),
+    params: checkParams(type, paramsFromFields(body.fields, fields), problems),
     files,
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== "false",
     idempotencyKey,
+    dispose,
   };
 }
 
 /** Multipart params: a JSON `params` field, or one field per param (repeated fields make a list). */
-function paramsFromFields(form: FormData, fields: Record<string, string>): Record<string, unknown> {
+function paramsFromFields(
+  entries: [string, string][],
+  fields: Record<string, string>,
+): Record<string, unknown> {
   if (fields.params) {
     try {
       return JSON.parse(fields.params);
@@ -132,7 +179,7 @@ function paramsFromFields(form: FormData, fields: Record<string, string>): Recor
   const params: Record<string, unknown> = {};
   for (const key of Object.keys(fields)) {
     if (RESERVED_FIELDS.has(key)) continue;
-    const all = form.getAll(key).filter((x): x is string => typeof x === "string");
+    const all = entries.filter(([name]) => name === key).map(([, value]) => value);
     params[key] =
       all.length > 1 || key === "courses" ? all.flatMap((x) => x.split(",").map((s) => s.trim())) : all[0];
     if (key === "score" && typeof params[key] === "string") params[key] = Number(params[key]);

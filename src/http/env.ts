@@ -8,6 +8,7 @@ import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
 import type { Principal, TokenVerifier } from "./auth";
 import type { RateLimiter } from "./rate-limit";
+import type { UploadSpool } from "./upload-spool";
 
 export type AppConfig = Pick<
   Config,
@@ -41,6 +42,8 @@ export interface Services {
   metrics: Metrics;
   /** Actions started per person per minute (429 over it). */
   limiter: RateLimiter;
+  /** A place for one request's uploaded files while it is read (Bun); absent, bodies are read in memory. */
+  uploads?: () => UploadSpool;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
   notify?: () => void;
   /**

@@ -13,6 +13,7 @@
 
 import type { BlobStore } from "../../content/blob-store";
 import { formatSize, inspectPackage, type PackageInfo } from "../../content/package";
+import type { UploadedFile } from "../../http/multipart";
 import { safeFileName } from "../../lib/file-name";
 import type { ActionHandler, IntakeContext, ReportLine, StagedItem, Stager } from "../handler";
 import { type CourseContent, createCoursesStatement, findCourse } from "../portal-data/courses";
@@ -41,7 +42,7 @@ export function uploadKey(actionId: number, position: number): string {
 /** Stores each uploaded file and stages it; a file over the limit is staged unstored (its Error comes later). */
 export async function stagePackages(
   ctx: IntakeContext,
-  files: readonly File[],
+  files: readonly UploadedFile[],
   stager: Stager,
 ): Promise<PackageItem[]> {
   const items: PackageItem[] = [];

@@ -58,8 +58,10 @@ export const actionRoutes = new Hono<AppEnv>()
           },
         );
       }
-      const submission = await readSubmission(c.req.raw, services.config);
-      const { action, created } = await submitAction(services, who, submission);
+      const submission = await readSubmission(c.req.raw, services.config, services.uploads);
+      const { action, created } = await submitAction(services, who, submission).finally(() =>
+        submission.dispose(),
+      );
       services.actionCache?.put(action);
       if (created) transitionLogger(services.metrics, services.log)(action, `request ${c.get("requestId")}`);
       services.notify?.();
