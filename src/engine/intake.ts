@@ -13,6 +13,7 @@ import type { Principal } from "../http/auth";
 import type { Services } from "../http/env";
 import { invalid } from "../http/problem";
 import { safeFileName } from "../lib/file-name";
+import { collectGarbage } from "../lib/gc";
 import { WholeActionError } from "./handler";
 import { handlers } from "./handlers";
 import { ChunkStager, deleteStagedInput } from "./staging";
@@ -59,15 +60,6 @@ export async function submitAction(
   return { action: await stageFiles(services, action, submission), created };
 }
 
-/**
- * After staging a large upload its parsed rows are garbage; collecting now (where the runtime offers it)
- * keeps the process's peak memory near its steady state instead of adding the whole file's garbage to it.
- */
-function releaseUploadMemory(rows: number): void {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (rows >= 50_000) bun?.gc(true);
-}
-
 async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
   const { db, clock, config } = services;
   const stager = new ChunkStager(db, action.id);
@@ -82,7 +74,8 @@ async function stageFiles(services: Services, action: ActionRow, submission: Sub
   try {
     await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
     await stager.flush();
-    releaseUploadMemory(stager.count);
+    // The parsed file is garbage now: collected at once, it does not add to the run's peak.
+    if (stager.count >= 50_000) collectGarbage();
   } catch (error) {
     if (!(error instanceof WholeActionError || error instanceof CsvError)) throw error;
     await deleteStagedInput(db, action.id);

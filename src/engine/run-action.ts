@@ -11,6 +11,7 @@ import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
 import type { Clock } from "../lib/clock";
+import { CollectionPacer } from "../lib/gc";
 import { yieldToEventLoop } from "../lib/yield";
 import { clearGuard, isGuardViolation, leaseGuard } from "./claim";
 import { timeoutReason } from "./clocks";
@@ -135,6 +136,7 @@ export async function runClaimedAction(
   // Counters committed but not shown yet (see `unpublished` in the schema), and when we last showed them.
   let pending: Counts = { ...ZERO, ...(action.unpublished ? JSON.parse(action.unpublished) : {}) };
   let publishedAt = performance.now();
+  const pacer = new CollectionPacer();
   for (;;) {
     if (shouldStop()) return "stopped";
     if (action.startedAt !== null && deps.clock.now() - action.startedAt > deps.actionTimeoutMs) {
@@ -196,6 +198,7 @@ export async function runClaimedAction(
     if (!updated) return "lost";
     action = updated;
     deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);
+    pacer.done(tally.processed);
     if (show) {
       pending = { ...ZERO };
       publishedAt = performance.now();

@@ -5,6 +5,7 @@
 import { and, asc, eq, gte } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionInputs } from "../db/schema";
+import { CollectionPacer } from "../lib/gc";
 import { yieldToEventLoop } from "../lib/yield";
 import type { StagedItem, Stager } from "./handler";
 
@@ -17,6 +18,7 @@ export class ChunkStager implements Stager {
   private chunks: (typeof actionInputs.$inferInsert)[] = [];
   private nextChunk = 0;
   private staged = 0;
+  private readonly pacer = new CollectionPacer();
 
   constructor(
     private readonly db: Db,
@@ -64,6 +66,7 @@ export class ChunkStager implements Stager {
       this.db.insert(actionInputs).values(row).onConflictDoNothing(),
     );
     await this.db.batch([first!, ...rest]);
+    this.pacer.done(rows.reduce((sum, row) => sum + row.count, 0));
     await yieldToEventLoop();
   }
 }
