@@ -9,9 +9,10 @@
  * and points each course at its new package (new blob, launch path, title, content version + 1). Only
  * the course row changes, so enrollments, completions and progress are kept.
  *
- * When step 1 did not complete (failed, cancelled, timed out) or passed nothing, step 2 ends `failed`
- * with a reason naming step 1: "completed, 0 of 0" would read as success in a list or an email,
- * while nothing was replaced; the reason sends the person to step 1's report.
+ * Cancelling step 1 cancels step 2 with it (src/engine/cancel.ts). When step 1 did not complete
+ * (failed, timed out) or passed nothing, step 2 ends `failed` with a reason naming step 1: "completed,
+ * 0 of 0" would read as success in a list or an email, while nothing was replaced; the reason sends the
+ * person to step 1's report.
  */
 import { and, eq } from "drizzle-orm";
 import { statusLabel } from "../../actions/model";

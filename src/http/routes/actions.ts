@@ -6,9 +6,8 @@ import { isFinal, statusLabel } from "../../actions/model";
 import { issuesToProblems, JsonSubmission, ListQuerySchema, MultipartSubmission } from "../../actions/params";
 import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction, listOwnActions } from "../../actions/repository";
-import { transition } from "../../actions/transitions";
 import { toView } from "../../actions/view";
-import { cleanUpEnded } from "../../engine/cleanup";
+import { cancelAction } from "../../engine/cancel";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
 import { etagOf } from "../../events/action-cache";
@@ -111,22 +110,11 @@ export const actionRoutes = new Hono<AppEnv>()
           },
         );
       if (isFinal(action.status)) throw conflict(action.status);
-      const cancelled = await transition(
-        services.db,
-        { now: services.clock.now(), ...services.config },
-        { action, to: "cancelled", set: { failureReason: null } },
-      );
+      const cancelled = await cancelAction(services, action, `request ${c.get("requestId")}`);
       if (!cancelled) {
         const now = await findOwnAction(services.db, who, action.referenceId);
         throw conflict(now?.status ?? action.status);
       }
-      services.actionCache?.put(cancelled);
-      await cleanUpEnded(
-        { ...services, now: services.clock.now(), publicUrl: services.config.publicUrl },
-        cancelled,
-      );
-      transitionLogger(services.metrics, services.log)(cancelled, `request ${c.get("requestId")}`);
-      services.notify?.();
       c.header("etag", etagOf(cancelled));
       return c.json(toView(cancelled));
     },
