@@ -17,8 +17,11 @@ import { type CompletionEmailAction, completionEmail } from "./template";
 export type OutboxRow = typeof outbox.$inferSelect;
 export type OutboxInsert = typeof outbox.$inferInsert;
 
-/** How long a claim protects a row; longer than one send can take (the Resend sender times out first). */
-export const OUTBOX_LEASE_MS = 60_000;
+/**
+ * How long a claim protects a row: longer than one send can take (the Resend sender gives up after 15 s).
+ * Rows are claimed one at a time, so a deliverer that dies strands one email for at most this long.
+ */
+export const OUTBOX_LEASE_MS = 20_000;
 
 export interface RetryPolicy {
   /** Attempts (claims) after which a transient failure becomes final. */
@@ -142,7 +145,7 @@ export interface DeliverDeps {
 }
 
 export interface DeliverOptions {
-  /** Rows claimed in one run; small, since they are sent one after another within one lease. */
+  /** Rows sent in one run, each claimed just before it is sent. */
   limit?: number;
   /** Names this deliverer in log lines. */
   workerId?: string;
@@ -166,8 +169,9 @@ export async function deliverOutbox(deps: DeliverDeps, options: DeliverOptions =
   const workerId = options.workerId ?? "outbox";
   const report: DeliverReport = { sent: 0, retried: 0, failed: 0 };
 
-  const rows = await claimDue(db, clock.now(), options.limit ?? 10, options.leaseMs ?? OUTBOX_LEASE_MS);
-  for (const row of rows) {
+  for (let claimed = 0; claimed < (options.limit ?? 10); claimed++) {
+    const [row] = await claimDue(db, clock.now(), 1, options.leaseMs ?? OUTBOX_LEASE_MS);
+    if (!row) break;
     // A slow run must not send a row whose lease has passed: another deliverer may own it by now.
     if (row.leaseExpiresAt !== null && clock.now() >= row.leaseExpiresAt) continue;
     const result = await sender.send({
