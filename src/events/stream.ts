@@ -1,12 +1,13 @@
 /**
- * One person's live stream of action events, as a plain ReadableStream (lighter than a helper per
- * connection). Resuming with Last-Event-ID replays from the log, then goes live from the hub without a gap
- * or a duplicate: hub events that arrive during the replay are held back and only those after it are sent.
+ * One person's live stream of action events, as a direct ReadableStream: frames are written straight to
+ * Bun's response sink, with no queue or read promise per frame (lighter than a helper per connection).
+ * Resuming with Last-Event-ID replays from the log, then goes live from the hub without a gap or a
+ * duplicate: hub events that arrive during the replay are held back and only those after it are sent.
  */
 import type { Db } from "../db/client";
-import type { EventHub, Subscriber } from "./hub";
+import type { EventHub, HeadReader, Subscriber } from "./hub";
 import { eventFrame } from "./hub";
-import { latestEventId, readOwnEventsAfter, type StoredEvent } from "./log";
+import { readOwnEventsAfter, type StoredEvent } from "./log";
 
 const encoder = new TextEncoder();
 
@@ -16,8 +17,8 @@ export const SSE_HEADERS = {
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 } as const;
-/** A stream whose reader falls this far behind is closed; the browser reconnects and replays. */
-const MAX_QUEUED_FRAMES = 1_000;
+/** A stream whose client has taken none of this many frames is closed; the browser reconnects and replays. */
+const MAX_BACKLOG_FRAMES = 1_000;
 
 export interface StreamOptions {
   db: Db;
@@ -34,28 +35,61 @@ export function eventStreamResponse(options: StreamOptions): Response {
 }
 
 /**
- * One open stream: a single object per connection (no closures per stream), so 10,000 streams cost
- * little more than Bun's own connections.
+ * One open stream: a single object per connection that is also the ReadableStream's source (no closures
+ * per stream), so 10,000 streams cost little more than Bun's own connections.
+ * Bun calls `pull` once when it serves the response; a reader (`app.request` in tests) calls it per read.
  */
-class EventStream implements Subscriber {
+class EventStream implements Subscriber, HeadReader, Bun.DirectUnderlyingSource<Uint8Array> {
   private cursor: number;
   /** Until the replay (or, for a fresh stream, the read of the log's head) is done, hub events are held. */
   private replaying = true;
   private held: StoredEvent[] | null = null;
   private closed = false;
-  private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
-  private unsubscribe: (() => void) | null = null;
+  private controller: ReadableStreamDirectController | null = null;
+  /** Frames written since the socket stopped draining (0 while it drains). */
+  private backlog = 0;
 
   constructor(private readonly options: StreamOptions) {
     this.cursor = options.lastEventId ?? options.hub.lastPublishedId;
   }
 
   response(): Response {
-    const stream = new ReadableStream<Uint8Array>(
-      { start: (controller) => this.start(controller), cancel: () => this.close() },
-      { highWaterMark: 0 },
-    );
-    return new Response(stream, { headers: SSE_HEADERS });
+    // Subscribed now, not at the first pull: the per-person limit counts it at once, and events that
+    // come before Bun pulls are held. Bun cancels the stream even if it never pulls (client gone).
+    this.options.hub.subscribe(this.options.owner, this);
+    // The DOM lib's ReadableStream type hides Bun's direct overload (the class implements its source).
+    return new Response(new ReadableStream(this as unknown as UnderlyingDefaultSource<Uint8Array>), {
+      headers: SSE_HEADERS,
+    });
+  }
+
+  /** The ReadableStream's kind (a getter: no field per stream). */
+  get type(): "direct" {
+    return "direct";
+  }
+
+  /** The ReadableStream's pull: starts writing, the first time. */
+  pull(controller: ReadableStreamDirectController): void {
+    if (this.controller) return;
+    if (this.closed) {
+      controller.close(); // closed (closeAll) before Bun's first pull
+      return;
+    }
+    const { db, hub, lastEventId } = this.options;
+    this.controller = controller;
+    // No abort listener: Bun cancels the stream itself when the client goes (cancel below).
+    if (lastEventId === null) {
+      // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
+      hub.readHead(db, this);
+    } else {
+      this.send(this.hello(""));
+      this.replay().catch(() => this.close());
+    }
+  }
+
+  /** The ReadableStream's cancel: the client went. */
+  cancel(): void {
+    this.close();
   }
 
   deliver(event: StoredEvent, frame: Uint8Array): void {
@@ -74,7 +108,7 @@ class EventStream implements Subscriber {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe?.();
+    this.options.hub.unsubscribe(this.options.owner, this);
     try {
       this.controller?.close();
     } catch {
@@ -82,39 +116,37 @@ class EventStream implements Subscriber {
     }
   }
 
-  private start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    const { hub, owner, lastEventId } = this.options;
-    this.controller = controller;
-    // No abort listener: Bun cancels the stream itself when the client goes (the ReadableStream's cancel).
-    this.unsubscribe = hub.subscribe(owner, this);
-    if (lastEventId !== null) this.send(this.hello(""));
-    this.catchUp().catch(() => this.close());
+  /**
+   * A fresh stream learns the log's head. The hello carries the starting id (it dispatches no event): a
+   * browser whose stream drops before the first event still resumes with Last-Event-ID, exactly from here.
+   */
+  started(head: number): void {
+    if (this.closed) return;
+    this.cursor = Math.max(this.cursor, head);
+    this.send(this.hello(`id: ${this.cursor}\n`));
+    this.release();
   }
 
   private hello(id: string): Uint8Array {
     return encoder.encode(`retry: ${this.options.retryMs ?? 2000}\n${id}: connected\n\n`);
   }
 
-  /** Replays what was missed (or finds the log's head), then releases the events held meanwhile. */
-  private async catchUp(): Promise<void> {
-    const { db, owner, lastEventId } = this.options;
-    if (lastEventId === null) {
-      // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
-      // The hello carries the starting id (it dispatches no event): a browser whose stream drops
-      // before the first event still resumes with Last-Event-ID, exactly from here.
-      this.cursor = Math.max(this.cursor, await latestEventId(db));
-      this.send(this.hello(`id: ${this.cursor}\n`));
-    } else {
-      for (;;) {
-        const batch = await readOwnEventsAfter(db, owner, this.cursor, 500);
-        for (const event of batch) this.sendEvent(event);
-        if (batch.length < 500 || this.closed) break;
-      }
+  /** Replays what was missed, then releases the events held meanwhile. */
+  private async replay(): Promise<void> {
+    const { db, owner } = this.options;
+    for (;;) {
+      const batch = await readOwnEventsAfter(db, owner, this.cursor, 500);
+      for (const event of batch) this.sendEvent(event);
+      if (batch.length < 500 || this.closed) break;
     }
+    this.release();
+  }
+
+  private release(): void {
     this.replaying = false;
-    const held = this.held ?? [];
+    const held = this.held;
     this.held = null;
-    for (const event of held) this.sendEvent(event);
+    if (held) for (const event of held) this.sendEvent(event);
   }
 
   private sendEvent(event: StoredEvent, frame?: Uint8Array): void {
@@ -126,7 +158,26 @@ class EventStream implements Subscriber {
   private send(frame: Uint8Array): void {
     const controller = this.controller;
     if (this.closed || !controller) return;
-    if ((controller.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) this.close();
-    else controller.enqueue(frame);
+    if (this.backlog > MAX_BACKLOG_FRAMES) {
+      this.close();
+      return;
+    }
+    const written = controller.write(frame);
+    controller.flush();
+    if (written === 0) {
+      // The client is gone (Bun's cancel follows; closing now stops the writes in between).
+      this.close();
+    } else if (this.backlog > 0) {
+      this.backlog++;
+    } else if (typeof written !== "number") {
+      // Backpressure: count frames until the sink drains (one callback per stall, not per frame).
+      this.backlog = 1;
+      written.then(
+        () => {
+          this.backlog = 0;
+        },
+        () => {},
+      );
+    }
   }
 }
