@@ -89,17 +89,21 @@ export class TokenVerifier {
   ) {}
 
   verify(token: string, nowMs: number): Principal {
-    const cached = this.cache.get(token);
-    if (cached) {
-      if (cached.exp !== undefined && nowMs / 1000 >= cached.exp) {
-        this.cache.delete(token);
-        throw new TokenError("token expired");
-      }
-      return cached;
-    }
+    const cached = this.cached(token, nowMs);
+    if (cached) return cached;
     const principal = verifyToken(token, this.secret, nowMs);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(token, principal);
     return principal;
+  }
+
+  /** A token verified before and not expired since; undefined when it must be verified. */
+  cached(token: string, nowMs: number): Principal | undefined {
+    const cached = this.cache.get(token);
+    if (cached?.exp !== undefined && nowMs / 1000 >= cached.exp) {
+      this.cache.delete(token);
+      return undefined;
+    }
+    return cached;
   }
 }

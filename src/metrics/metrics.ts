@@ -4,7 +4,7 @@ import type { Db } from "../db/client";
 import { actionEvents, actions } from "../db/schema";
 import type { EventHub } from "../events/hub";
 import { outboxBacklog } from "../mail/outbox";
-import { Counter, Histogram, LabelMemo, renderGauge } from "./registry";
+import { Counter, Histogram, labelKey, renderGauge } from "./registry";
 
 export class Metrics {
   readonly requests = new Counter(
@@ -17,18 +17,34 @@ export class Metrics {
     "Engine slice durations (apply and commit) by action type.",
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
-  private readonly requestKeys = new LabelMemo();
-  private readonly routeKeys = new LabelMemo();
+  /** Label keys by route, then method, then status: lookups with the strings at hand, none built per request. */
+  private readonly requestKeys = new Map<
+    string,
+    { route: string; byMethod: Map<string, Map<number, string>> }
+  >();
 
   /** One request: counted by route, method and status, timed by route. */
   request(route: string, method: string, status: number, seconds: number): void {
-    this.requests.incKey(
-      this.requestKeys.key(`${route} ${method} ${status}`, () => ({ route, method, status: String(status) })),
-    );
-    this.latency.observeKey(
-      this.routeKeys.key(route, () => ({ route })),
-      seconds,
-    );
+    let keys = this.requestKeys.get(route);
+    if (!keys) {
+      if (this.requestKeys.size >= 1_000) this.requestKeys.clear();
+      keys = { route: labelKey({ route }), byMethod: new Map() };
+      this.requestKeys.set(route, keys);
+    }
+    let byStatus = keys.byMethod.get(method);
+    if (!byStatus) {
+      // Methods come from clients: a flood of made-up ones must not grow this without bound.
+      if (keys.byMethod.size >= 16) keys.byMethod.clear();
+      byStatus = new Map();
+      keys.byMethod.set(method, byStatus);
+    }
+    let key = byStatus.get(status);
+    if (key === undefined) {
+      key = labelKey({ route, method, status: String(status) });
+      byStatus.set(status, key);
+    }
+    this.requests.incKey(key);
+    this.latency.observeKey(keys.route, seconds);
   }
 
   readonly transitions = new Counter(

@@ -4,7 +4,7 @@
  */
 type Labels = Record<string, string>;
 
-const labelKey = (labels: Labels) =>
+export const labelKey = (labels: Labels) =>
   Object.keys(labels)
     .sort()
     .map(
@@ -13,19 +13,6 @@ const labelKey = (labels: Labels) =>
     .join(",");
 
 const line = (name: string, key: string, value: number) => `${name}${key ? `{${key}}` : ""} ${value}`;
-
-/** Label sets of the hot paths, keyed by a cheap string the caller builds (avoids sorting per request). */
-export class LabelMemo {
-  private readonly keys = new Map<string, string>();
-  key(cheap: string, labels: () => Labels): string {
-    let key = this.keys.get(cheap);
-    if (key === undefined) {
-      key = labelKey(labels());
-      if (this.keys.size < 10_000) this.keys.set(cheap, key);
-    }
-    return key;
-  }
-}
 
 export class Counter {
   private readonly values = new Map<string, number>();
@@ -36,7 +23,7 @@ export class Counter {
   inc(labels: Labels = {}, by = 1): void {
     this.incKey(labelKey(labels), by);
   }
-  /** With a label key already built (see LabelMemo). */
+  /** With a label key already built (`labelKey`). */
   incKey(key: string, by = 1): void {
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
@@ -59,7 +46,7 @@ export class Histogram {
   observe(labels: Labels, value: number): void {
     this.observeKey(labelKey(labels), value);
   }
-  /** With a label key already built (see LabelMemo). */
+  /** With a label key already built (`labelKey`). */
   observeKey(key: string, value: number): void {
     let s = this.series.get(key);
     if (!s) {
