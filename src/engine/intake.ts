@@ -13,7 +13,6 @@ import type { Principal } from "../http/auth";
 import type { Services } from "../http/env";
 import { invalid } from "../http/problem";
 import { safeFileName } from "../lib/file-name";
-import { collectGarbage } from "../lib/gc";
 import { WholeActionError } from "./handler";
 import { handlers } from "./handlers";
 import { ChunkStager, deleteStagedInput } from "./staging";
@@ -74,8 +73,6 @@ async function stageFiles(services: Services, action: ActionRow, submission: Sub
   try {
     await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
     await stager.flush();
-    // The parsed file is garbage now: collected at once, it does not add to the run's peak.
-    if (stager.count >= 50_000) collectGarbage();
   } catch (error) {
     if (!(error instanceof WholeActionError || error instanceof CsvError)) throw error;
     await deleteStagedInput(db, action.id);

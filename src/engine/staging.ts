@@ -43,6 +43,8 @@ export class ChunkStager implements Stager {
   async flush(): Promise<void> {
     if (this.pending.length > 0) this.sealChunk();
     await this.write();
+    // The parsed file is garbage now: collected at once, it does not add to the run's peak.
+    this.pacer.settle();
   }
 
   private sealChunk(): void {

@@ -7,7 +7,7 @@
 export const COLLECT_EVERY_ROWS = 100_000;
 
 /** A full collection where the runtime offers one (Bun); elsewhere nothing. */
-export function collectGarbage(): void {
+function collectGarbage(): void {
   (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(true);
 }
 
@@ -19,7 +19,15 @@ export class CollectionPacer {
   /** Counts rows done; collects once `everyRows` have passed since the last collection. */
   done(rows: number): void {
     this.since += rows;
-    if (this.since < this.everyRows) return;
+    if (this.since >= this.everyRows) this.collect();
+  }
+
+  /** At the end of the work: collects when at least half a period's garbage is left. */
+  settle(): void {
+    if (this.since >= this.everyRows / 2) this.collect();
+  }
+
+  private collect(): void {
     this.since = 0;
     collectGarbage();
   }
