@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { claimAction } from "../src/engine/claim";
+import { sweepEndedUploads } from "../src/engine/cleanup";
 import { uploadKey } from "../src/engine/handlers/content-upload";
 import { runClaimedAction } from "../src/engine/run-action";
 import { actionRow, coursesOf, crashingBlobs, reportOf, uploadZips } from "./support/content";
@@ -199,6 +200,30 @@ describe("content_upload", () => {
     ]);
     expect((await reportOf(t, started.referenceId)).map((r) => r.row)).toEqual([4]);
     expect((await actionRow(t, started.referenceId)).attempts).toBe(2);
+  });
+
+  test("a worker killed after the end but before its clean-up: the hourly sweep removes the uploads", async () => {
+    const started = await uploadZips(t, ADA, "content_upload", [["safety.zip", scorm12Zip()]]);
+    const { id } = await actionRow(t, started.referenceId);
+    const store = blobs();
+    const dying = {
+      get: (key: string) => store.get(key),
+      put: (key: string, data: Uint8Array) => store.put(key, data),
+      delete: async () => {
+        throw new Error("worker killed during clean-up");
+      },
+    };
+    const claimed = (await claimAction(t.db, claimOptions(t, "dying")))!;
+    const deps = engineDeps(t, { workerId: "dying", blobs: dying });
+    await expect(runClaimedAction(deps, claimed, () => false)).rejects.toThrow(/killed during clean-up/);
+    expect((await getAction(t, ADA, started.referenceId)).status).toBe("completed");
+    expect(await store.get(uploadKey(id, 1))).not.toBeNull();
+
+    const sweep = { db: t.db, blobs: store, now: t.clock.now(), publicUrl: "http://x" };
+    expect(await sweepEndedUploads(sweep, 3 * 3_600_000)).toBe(1);
+    expect(await store.get(uploadKey(id, 1))).toBeNull();
+    // Ended longer ago than the window: not looked at again.
+    expect(await sweepEndedUploads({ ...sweep, now: sweep.now + 4 * 3_600_000 }, 3 * 3_600_000)).toBe(0);
   });
 });
 

@@ -3,9 +3,12 @@
  * the type's `afterEnd` removes what only the run needed (uploaded packages). Best effort: garbage left by
  * a crash here costs space, never correctness.
  */
+import { and, gte, inArray } from "drizzle-orm";
+import { type ActionType, FINAL_STATUSES } from "../actions/model";
 import type { ActionRow } from "../actions/repository";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
+import { actions } from "../db/schema";
 import { handlers } from "./handlers";
 
 export async function cleanUpEnded(
@@ -41,4 +44,29 @@ export async function cleanUpEnded(
       error: String(error),
     });
   }
+}
+
+/**
+ * Runs the clean-up again for actions that ended in the last `withinMs`: a process that died between an
+ * end's commit and its clean-up left their uploads behind. Deleting what is already gone is a no-op.
+ */
+export async function sweepEndedUploads(
+  deps: Parameters<typeof cleanUpEnded>[0],
+  withinMs: number,
+): Promise<number> {
+  const types = Object.entries(handlers)
+    .filter(([, handler]) => handler.afterEnd)
+    .map(([type]) => type);
+  const ended = await deps.db
+    .select()
+    .from(actions)
+    .where(
+      and(
+        inArray(actions.type, types as ActionType[]),
+        inArray(actions.status, [...FINAL_STATUSES]),
+        gte(actions.completedAt, deps.now - withinMs),
+      ),
+    );
+  for (const action of ended) await cleanUpEnded(deps, action);
+  return ended.length;
 }
