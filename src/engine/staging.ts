@@ -5,7 +5,7 @@
 import { and, asc, eq, gte } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionInputs } from "../db/schema";
-import { CollectionPacer } from "../lib/gc";
+import { COLLECT_EVERY_ROWS, CollectionPacer } from "../lib/gc";
 import { yieldToEventLoop } from "../lib/yield";
 import type { StagedItem, Stager } from "./handler";
 
@@ -18,7 +18,8 @@ export class ChunkStager implements Stager {
   private chunks: (typeof actionInputs.$inferInsert)[] = [];
   private nextChunk = 0;
   private staged = 0;
-  private readonly pacer = new CollectionPacer();
+  /** Parsing makes garbage twice as fast as running does (measured: 1M rows peaked 30–60 MB higher at 100k). */
+  private readonly pacer = new CollectionPacer(COLLECT_EVERY_ROWS / 2);
 
   constructor(
     private readonly db: Db,
