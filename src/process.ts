@@ -8,6 +8,7 @@ import { Cron } from "croner";
 import { createApp } from "./app";
 import type { Config } from "./config";
 import { FsBlobStore } from "./content/fs-blob-store";
+import { NonBlockingWriter } from "./db/busy";
 import { createDatabase } from "./db/client";
 import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
 import { cleanUpEnded, sweepEndedUploads } from "./engine/cleanup";
@@ -61,6 +62,11 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
 
   const blobs = new FsBlobStore(resolve(dataDir, "blobs"));
   const spoolDir = resolve(dataDir, "uploads");
+  // An embedded file shared with workers: staging must not sleep on their write lock (db/busy.ts).
+  const staging =
+    config.role !== "worker" && config.databaseUrl.startsWith("file:")
+      ? new NonBlockingWriter(() => createDatabase({ url: config.databaseUrl, busyTimeoutMs: 0 }))
+      : null;
   await sweepSpool(spoolDir, clock.now());
   const runner = new EngineRunner(
     runnerOptions(config, {
@@ -91,6 +97,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     ...(config.role !== "worker" ? { actionCache: hub.actions } : {}),
     blobs,
     uploads: () => new UploadSpool(spoolDir),
+    ...(staging ? { stagingWriter: staging.batch } : {}),
     notify: () => {
       tail.poke();
       runner.wake();
@@ -161,6 +168,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
       tail.stop();
       await runner.stop();
       database.close();
+      staging?.close();
       stdout?.flush();
     },
   };
