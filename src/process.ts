@@ -8,7 +8,6 @@ import { Cron } from "croner";
 import { createApp } from "./app";
 import type { Config } from "./config";
 import { FsBlobStore } from "./content/fs-blob-store";
-import { NonBlockingWriter } from "./db/busy";
 import { createDatabase } from "./db/client";
 import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
 import { cleanUpEnded, sweepEndedUploads } from "./engine/cleanup";
@@ -44,7 +43,12 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
   const stdout = options.log ? null : new BufferedLog((text) => process.stdout.write(text));
   const log = options.log ?? stdout!.log;
   ensureDatabaseFolder(config.databaseUrl);
-  const database = createDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const database = createDatabase({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    // A process that answers requests must never sleep on SQLite's write lock (db/busy.ts).
+    nonBlocking: config.role !== "worker",
+  });
   await migrateDatabase(database, config.databaseUrl);
   const { db } = database;
   const dataDir = config.databaseUrl.startsWith("file:")
@@ -62,11 +66,6 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
 
   const blobs = new FsBlobStore(resolve(dataDir, "blobs"));
   const spoolDir = resolve(dataDir, "uploads");
-  // An embedded file shared with workers: staging must not sleep on their write lock (db/busy.ts).
-  const staging =
-    config.role !== "worker" && config.databaseUrl.startsWith("file:")
-      ? new NonBlockingWriter(() => createDatabase({ url: config.databaseUrl, busyTimeoutMs: 0 }))
-      : null;
   await sweepSpool(spoolDir, clock.now());
   const runner = new EngineRunner(
     runnerOptions(config, {
@@ -97,7 +96,6 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     ...(config.role !== "worker" ? { actionCache: hub.actions } : {}),
     blobs,
     uploads: () => new UploadSpool(spoolDir),
-    ...(staging ? { stagingWriter: staging.batch } : {}),
     notify: () => {
       tail.poke();
       runner.wake();
@@ -168,7 +166,6 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
       tail.stop();
       await runner.stop();
       database.close();
-      staging?.close();
       stdout?.flush();
     },
   };

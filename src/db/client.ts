@@ -4,6 +4,7 @@
  */
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { nonBlockingClient } from "./busy";
 import * as schema from "./schema";
 
 /**
@@ -24,15 +25,17 @@ export interface DatabaseOptions {
   authToken?: string | undefined;
   /** Busy timeout for `file:` databases, in milliseconds. */
   busyTimeoutMs?: number;
+  /** For a `file:` database: wait for the write lock asynchronously instead (see busy.ts). */
+  nonBlocking?: boolean;
 }
 
 export function createDatabase(options: DatabaseOptions): Database {
-  const client = createClient({
-    url: options.url,
-    authToken: options.authToken,
-    timeout: options.busyTimeoutMs ?? 10_000,
-    intMode: "number",
-  });
+  const open = (timeout: number) =>
+    createClient({ url: options.url, authToken: options.authToken, timeout, intMode: "number" });
+  const client =
+    options.nonBlocking && options.url.startsWith("file:")
+      ? nonBlockingClient(() => open(0))
+      : open(options.busyTimeoutMs ?? 10_000);
   const db = drizzle(client, { schema });
   return { db, client, close: () => client.close() };
 }

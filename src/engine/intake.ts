@@ -8,7 +8,6 @@ import { newTaskId } from "../actions/reference";
 import { type ActionRow, findByIdempotencyKey, insertAction } from "../actions/repository";
 import { transition } from "../actions/transitions";
 import { CsvError } from "../csv/parse";
-import { blockingWriter } from "../db/busy";
 import { actions } from "../db/schema";
 import type { Principal } from "../http/auth";
 import type { Services } from "../http/env";
@@ -62,8 +61,7 @@ export async function submitAction(
 
 async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
   const { db, clock, config } = services;
-  const writer = services.stagingWriter ?? blockingWriter(db);
-  const stager = new ChunkStager(writer, action.id);
+  const stager = new ChunkStager(db, action.id);
   const ctx = {
     db,
     blobs: services.blobs,
@@ -86,19 +84,16 @@ async function stageFiles(services: Services, action: ActionRow, submission: Sub
     return failed ?? action;
   }
   const scheduled = action.status === "scheduled";
-  const [updated] = (await writer((tx) => [
-    tx
-      .update(actions)
-      .set({
-        total: stager.count,
-        // The input is staged: the engine must not run the type's `prepare` (it stages from the database).
-        state: JSON.stringify({ prepared: true }),
-        runAt: scheduled ? action.scheduledFor : clock.now(),
-        version: sql`${actions.version} + 1`,
-      })
-      .where(and(eq(actions.id, action.id)))
-      .returning(),
-  ])) as [ActionRow[]];
-  const ready = updated[0];
+  const [ready] = await db
+    .update(actions)
+    .set({
+      total: stager.count,
+      // The input is staged: the engine must not run the type's `prepare` (it stages from the database).
+      state: JSON.stringify({ prepared: true }),
+      runAt: scheduled ? action.scheduledFor : clock.now(),
+      version: sql`${actions.version} + 1`,
+    })
+    .where(and(eq(actions.id, action.id)))
+    .returning();
   return ready ?? action;
 }

@@ -8,7 +8,6 @@ import type { Status } from "../actions/model";
 import type { ActionRow } from "../actions/repository";
 import { transitionStatements } from "../actions/transitions";
 import type { BlobStore } from "../content/blob-store";
-import { blockingWriter } from "../db/busy";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
 import type { Clock } from "../lib/clock";
@@ -106,7 +105,7 @@ export async function runClaimedAction(
 
   const state = JSON.parse(action.state) as Record<string, unknown>;
   if (handler.prepare && !state.prepared) {
-    const stager = new ChunkStager(blockingWriter(db), action.id);
+    const stager = new ChunkStager(db, action.id);
     try {
       await deleteStagedInput(db, action.id);
       await handler.prepare(ctx(), stager);

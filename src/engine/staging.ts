@@ -3,7 +3,6 @@
  * so that staging 100,000 rows costs a few hundred inserts, and a worker resumes by chunk after a crash.
  */
 import { and, asc, eq, gte } from "drizzle-orm";
-import type { BatchWriter } from "../db/busy";
 import type { Db } from "../db/client";
 import { actionInputs } from "../db/schema";
 import { COLLECT_EVERY_ROWS, CollectionPacer } from "../lib/gc";
@@ -24,9 +23,8 @@ export class ChunkStager implements Stager {
   /** Parsing makes garbage twice as fast as running does (measured: 1M rows peaked 30–60 MB higher at 100k). */
   private readonly pacer = new CollectionPacer(COLLECT_EVERY_ROWS / 2);
 
-  /** `writeBatch` runs each batch: `blockingWriter(db)`, or an api's NonBlockingWriter (db/busy.ts). */
   constructor(
-    private readonly writeBatch: BatchWriter,
+    private readonly db: Db,
     private readonly actionId: number,
     private readonly chunkSize = CHUNK_SIZE,
   ) {}
@@ -76,10 +74,10 @@ export class ChunkStager implements Stager {
     const rows = this.chunks;
     this.chunks = [];
     // One row per statement keeps D1's 100-parameter limit; the batch is one transaction.
-    await this.writeBatch((db) => {
-      const [first, ...rest] = rows.map((row) => db.insert(actionInputs).values(row).onConflictDoNothing());
-      return [first!, ...rest];
-    });
+    const [first, ...rest] = rows.map((row) =>
+      this.db.insert(actionInputs).values(row).onConflictDoNothing(),
+    );
+    await this.db.batch([first!, ...rest]);
     this.pacer.done(rows.reduce((sum, row) => sum + row.count, 0));
     await this.yield();
   }

@@ -1,7 +1,6 @@
 /** The Hono environment, typed once: services are handed in by the entry, never imported as singletons. */
 import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
-import type { BatchWriter } from "../db/busy";
 import type { Db } from "../db/client";
 import type { ActionCache } from "../events/action-cache";
 import type { EventHub } from "../events/hub";
@@ -43,11 +42,6 @@ export interface Services {
   metrics: Metrics;
   /** Actions started per person per minute (429 over it). */
   limiter: RateLimiter;
-  /**
-   * Runs the bulk writes of staging an upload on a connection without a busy timeout, retrying on
-   * SQLITE_BUSY asynchronously (db/busy.ts), so they do not block every other request of the process.
-   */
-  stagingWriter?: BatchWriter;
   /** A place for one request's uploaded files while it is read (Bun); absent, bodies are read in memory. */
   uploads?: () => UploadSpool;
   /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
