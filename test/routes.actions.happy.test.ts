@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { insertAction } from "../src/actions/repository";
+import { actions } from "../src/db/schema";
 import { ADA, bearer } from "./support/env";
 import { getAction, postJson, startTestTracker, type TestTracker, uploadCsv } from "./support/tracker";
 
@@ -91,6 +94,27 @@ describe("POST /v1/actions", () => {
     const a = await (await uploadCsv(t, ADA, csv, "a.csv", {}, { "idempotency-key": "upload-1" })).json();
     const b = await (await uploadCsv(t, ADA, csv, "a.csv", {}, { "idempotency-key": "upload-1" })).json();
     expect(b.referenceId).toBe(a.referenceId);
+  });
+
+  test("Idempotency-Key repeated while the first upload is still being received: 409 with Retry-After", async () => {
+    // The first request's action as it is while its file is staged (not yet claimable).
+    const { action } = await insertAction(t.db, t.clock.now(), ADA, {
+      type: "user_upload",
+      params: {},
+      fileName: "slow.csv",
+      idempotencyKey: "upload-in-flight",
+      ready: false,
+    });
+    const csv = "email\nslow@x.com\n";
+    const repeat = await uploadCsv(t, ADA, csv, "slow.csv", {}, { "idempotency-key": "upload-in-flight" });
+    expect(repeat.status).toBe(409);
+    expect(repeat.headers.get("retry-after")).toBe("2");
+    expect((await repeat.json()).type).toBe("/problems/idempotency-key-in-use");
+    // Staged: the repeat now gets the first action.
+    await t.db.update(actions).set({ runAt: t.clock.now() }).where(eq(actions.id, action.id));
+    const later = await uploadCsv(t, ADA, csv, "slow.csv", {}, { "idempotency-key": "upload-in-flight" });
+    expect(later.status).toBe(202);
+    expect((await later.json()).referenceId).toBe(action.referenceId);
   });
 });
 

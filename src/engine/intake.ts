@@ -4,6 +4,7 @@
  * recorded action, ended `failed` with a reason the requester can act on.
  */
 import { and, eq, sql } from "drizzle-orm";
+import { isFinal } from "../actions/model";
 import { newTaskId } from "../actions/reference";
 import { type ActionRow, findByIdempotencyKey, insertAction } from "../actions/repository";
 import { transition } from "../actions/transitions";
@@ -11,7 +12,7 @@ import { CsvError } from "../csv/parse";
 import { actions } from "../db/schema";
 import type { Principal } from "../http/auth";
 import type { Services } from "../http/env";
-import { invalid } from "../http/problem";
+import { HttpProblem, invalid } from "../http/problem";
 import { safeFileName } from "../lib/file-name";
 import { WholeActionError } from "./handler";
 import { handlers } from "./handlers";
@@ -26,7 +27,7 @@ export async function submitAction(
   const { db, clock } = services;
   if (submission.idempotencyKey) {
     const existing = await findByIdempotencyKey(db, who, submission.idempotencyKey);
-    if (existing) return { action: existing, created: false };
+    if (existing) return replayOf(existing);
   }
   const handler = handlers[submission.type];
   const problems = (await handler?.checkSubmission?.(db, who, submission.params)) ?? [];
@@ -50,13 +51,29 @@ export async function submitAction(
     idempotencyKey: submission.idempotencyKey,
     ready: !hasFiles,
   });
-  if (!created) return { action, created };
+  if (!created) return replayOf(action);
   if (steps > 1) {
     // Step 2 waits for step 1 to end, then works on what step 1 passed.
     await insertAction(db, now, who, { ...base, fileName, step: 2, waitFor: action.id });
   }
   if (!hasFiles || !handler?.stageFiles) return { action, created };
   return { action: await stageFiles(services, action, submission), created };
+}
+
+/**
+ * A request repeated with the same Idempotency-Key gets the first one's action, except while that one's
+ * file is still being received and staged: answering then would show an action whose input is not all
+ * there yet (and that the sweeper fails if the first request's process died). The client retries.
+ */
+function replayOf(action: ActionRow): { action: ActionRow; created: false } {
+  if (action.runAt === null && !isFinal(action.status)) {
+    throw new HttpProblem(
+      409,
+      "The first request with this Idempotency-Key is still being received; retry in a few seconds.",
+      { type: "/problems/idempotency-key-in-use", headers: { "retry-after": "2" } },
+    );
+  }
+  return { action, created: false };
 }
 
 async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
