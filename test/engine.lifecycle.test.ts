@@ -3,7 +3,7 @@ import { count, eq, sql } from "drizzle-orm";
 import { findActionById } from "../src/actions/repository";
 import { actions, outbox, reportRows, users } from "../src/db/schema";
 import { claimAction } from "../src/engine/claim";
-import { sweepTimeouts } from "../src/engine/clocks";
+import { promoteDueActions, sweepTimeouts } from "../src/engine/clocks";
 import { runClaimedAction } from "../src/engine/run-action";
 import { ADA, BOB, bearer, EVE } from "./support/env";
 import {
@@ -197,5 +197,19 @@ describe("the sweeper", () => {
     const [ended] = await sweep();
     expect(ended).toMatchObject({ referenceId: action.referenceId, status: "failed" });
     expect(ended!.failureReason).toContain("interrupted");
+    // A scheduled upload orphaned while staging (it has no time to run until staged) fails the same way.
+    const later = await insertAction(t.db, t.clock.now(), ADA, {
+      type: "user_upload",
+      params: {},
+      ready: false,
+      scheduledFor: t.clock.now() + 86_400_000,
+    });
+    expect(later.action.status).toBe("scheduled");
+    // Its time comes while it is still being staged: it is not promoted (it would run on part of its file).
+    t.clock.advance(86_400_000);
+    expect(await promoteDueActions(t.db, t.clock.now())).toBe(0);
+    t.clock.advance(11 * 60_000);
+    const [scheduled] = await sweep();
+    expect(scheduled).toMatchObject({ referenceId: later.action.referenceId, status: "failed" });
   });
 });

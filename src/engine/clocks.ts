@@ -9,12 +9,15 @@ import type { Db } from "../db/client";
 import { actions } from "../db/schema";
 import { deleteStagedInput } from "./staging";
 
-/** Scheduled actions whose time has come become `not_started` (and so claimable). */
+/**
+ * Scheduled actions whose time has come become `not_started` (and so claimable). An upload still being
+ * staged (no `runAt` yet) waits: claimed now, it would run on part of its file.
+ */
 export async function promoteDueActions(db: Db, now: number, limit = 500): Promise<number> {
   const due = db
     .select({ id: actions.id })
     .from(actions)
-    .where(and(eq(actions.status, "scheduled"), lte(actions.scheduledFor, now)))
+    .where(and(eq(actions.status, "scheduled"), lte(actions.scheduledFor, now), isNotNull(actions.runAt)))
     .limit(limit);
   const moved = await db
     .update(actions)
@@ -72,7 +75,8 @@ export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100):
     .from(actions)
     .where(
       and(
-        eq(actions.status, "not_started"),
+        // A scheduled upload is staged at once too; only then does it get its time to run.
+        inArray(actions.status, ["not_started", "scheduled"]),
         isNull(actions.runAt),
         lt(actions.createdAt, now - STAGING_GRACE_MS),
       ),
