@@ -40,7 +40,19 @@ export const actionRoutes = new Hono<AppEnv>()
           "multipart/form-data": { schema: resolver(MultipartSubmission) },
         },
       },
-      responses: { 202: { description: "Accepted; the action, with `Location`" } },
+      responses: {
+        202: {
+          description: "Accepted; the action, with `Location` (`Idempotent-Replayed: true` on a repeat)",
+        },
+        400: { description: "Malformed body (problem+json)" },
+        409: {
+          description: "The first request with this Idempotency-Key is still being received (Retry-After)",
+        },
+        413: { description: "Body over MAX_UPLOAD_BYTES" },
+        415: { description: "Neither JSON nor multipart, or JSON for a file type" },
+        422: { description: "Invalid fields, each named in `errors`" },
+        429: { description: "Over RATE_LIMIT_ACTIONS (Retry-After)" },
+      },
     }),
     async (c) => {
       const services = c.get("services");
