@@ -10,7 +10,12 @@ import type { Config } from "./config";
 import { FsBlobStore } from "./content/fs-blob-store";
 import { createDatabase } from "./db/client";
 import { ensureDatabaseFolder, migrateDatabase } from "./db/migrate";
-import { cleanUpEnded, sweepEndedUploads } from "./engine/cleanup";
+import {
+  cleanUpEnded,
+  SWEEP_UPLOADS_CRON,
+  SWEEP_UPLOADS_WITHIN_MS,
+  sweepEndedUploads,
+} from "./engine/cleanup";
 import { promoteDueActions, sweepTimeouts } from "./engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "./engine/options";
 import { EngineRunner } from "./engine/runner";
@@ -149,8 +154,11 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     every(config.expiryCron, "expire-reports", () => expireReports(db, clock.now()));
     every("17 * * * *", "prune-events", () => pruneEvents(db, clock.now() - 30 * 86_400_000));
     // Uploads of actions whose end was committed by a process that died before cleaning up.
-    every("47 * * * *", "sweep-uploads", () =>
-      sweepEndedUploads({ db, blobs, now: clock.now(), publicUrl: config.publicUrl, log }, 3 * 3_600_000),
+    every(SWEEP_UPLOADS_CRON, "sweep-uploads", () =>
+      sweepEndedUploads(
+        { db, blobs, now: clock.now(), publicUrl: config.publicUrl, log },
+        SWEEP_UPLOADS_WITHIN_MS,
+      ),
     );
   }
 

@@ -7,6 +7,7 @@
 import { Cron } from "croner";
 import { inArray, sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
+import { SWEEP_UPLOADS_CRON, SWEEP_UPLOADS_WITHIN_MS, sweepEndedUploads } from "../engine/cleanup";
 import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "../engine/options";
 import { EngineRunner } from "../engine/runner";
@@ -58,6 +59,20 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
       ? [["expire-reports", () => expireReports(db, now())] as [string, () => Promise<unknown>]]
       : []),
     ["prune-events", () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
+    // As in src/process.ts: uploads left by an invocation that ended between an end and its clean-up
+    // (and those of actions the sweeper ended above).
+    ...(cronDue(SWEEP_UPLOADS_CRON, scheduledTime)
+      ? [
+          [
+            "sweep-uploads",
+            () =>
+              sweepEndedUploads(
+                { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
+                SWEEP_UPLOADS_WITHIN_MS,
+              ),
+          ] as [string, () => Promise<unknown>],
+        ]
+      : []),
   ];
   for (const [name, job] of jobs) {
     try {

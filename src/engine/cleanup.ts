@@ -46,6 +46,10 @@ export async function cleanUpEnded(
   }
 }
 
+/** When the uploads sweep runs (hourly), and how far back it looks. */
+export const SWEEP_UPLOADS_CRON = "47 * * * *";
+export const SWEEP_UPLOADS_WITHIN_MS = 3 * 3_600_000;
+
 /**
  * Runs the clean-up again for actions that ended in the last `withinMs`: a process that died between an
  * end's commit and its clean-up left their uploads behind. Deleting what is already gone is a no-op.
