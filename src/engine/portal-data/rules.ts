@@ -42,19 +42,20 @@ const MATCHES = sql.raw(`(CASE g.rule ->> 'operator'
 
 /**
  * Brings the membership of the rule groups `g` (those meeting `groupCondition`) in line with their rules,
- * for the users `u` that `usersFrom` selects (a `FROM … u` clause): matching users join, others leave.
+ * for the users `u` that `users` selects (a join ending in `users u`): matching users join, others leave.
  */
-function syncRuleMembers(db: Db, now: number, usersFrom: SQL, groupCondition: SQL): Statement[] {
-  // CROSS JOIN fixes the join order (users of the set first), so a slice never scans the whole portal.
-  const pairs = sql`${usersFrom} CROSS JOIN groups g ON ${groupCondition} AND g.rule IS NOT NULL`;
+function syncRuleMembers(db: Db, now: number, users: SQL, groupCondition: SQL): Statement[] {
+  // CROSS JOIN fixes the join order: the rule groups first (few, often none: then the statement does
+  // nothing at all), then only the users of the set, so a slice never scans the whole portal.
+  const pairs = sql`FROM groups g CROSS JOIN ${users} WHERE ${groupCondition} AND g.rule IS NOT NULL`;
   return [
     db.run(sql`
       INSERT INTO group_members (group_id, user_id, added_at)
-      SELECT g.id, u.id, ${now} ${pairs} WHERE coalesce(${MATCHES}, 0)
+      SELECT g.id, u.id, ${now} ${pairs} AND coalesce(${MATCHES}, 0)
       ON CONFLICT DO NOTHING`),
     db.run(sql`
       DELETE FROM group_members WHERE (group_id, user_id) IN (
-        SELECT g.id, u.id ${pairs} WHERE NOT coalesce(${MATCHES}, 0))`),
+        SELECT g.id, u.id ${pairs} AND NOT coalesce(${MATCHES}, 0))`),
   ];
 }
 
@@ -68,7 +69,7 @@ export function syncRuleGroupsOfUsers(
   return syncRuleMembers(
     db,
     now,
-    sql`FROM json_each(${emailsJson}) AS j CROSS JOIN users u ON u.portal_id = ${portalId} AND u.email = j.value ->> 0`,
+    sql`json_each(${emailsJson}) AS j CROSS JOIN users u ON u.portal_id = ${portalId} AND u.email = j.value ->> 0`,
     sql`g.portal_id = ${portalId}`,
   );
 }
@@ -78,7 +79,7 @@ export function syncRuleGroup(db: Db, groupId: number, now: number, idsJson: str
   return syncRuleMembers(
     db,
     now,
-    sql`FROM json_each(${idsJson}) AS j CROSS JOIN users u ON u.id = j.value ->> 0`,
+    sql`json_each(${idsJson}) AS j CROSS JOIN users u ON u.id = j.value ->> 0`,
     sql`g.id = ${groupId}`,
   );
 }
