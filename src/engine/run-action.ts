@@ -198,7 +198,7 @@ export async function runClaimedAction(
     if (!updated) return "lost";
     action = updated;
     deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);
-    pacer.done(tally.processed);
+    pacer.check();
     if (show) {
       pending = { ...ZERO };
       publishedAt = performance.now();
