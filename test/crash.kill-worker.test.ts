@@ -6,9 +6,10 @@ import { afterAll, expect, test } from "bun:test";
 import { count, eq } from "drizzle-orm";
 import { actions, outbox, reportRows, users } from "../src/db/schema";
 import { ADA, bearer, tempDir } from "./support/env";
-import { peopleCsv, spawnTracker, waitFor } from "./support/processes";
+import { spawnTracker, waitFor } from "./support/processes";
 import { startTestServer, type TestServer } from "./support/server";
 import { SseReader } from "./support/sse";
+import { usersCsv } from "./support/users-csv";
 
 const dir = tempDir();
 let api: TestServer;
@@ -23,7 +24,7 @@ test("kill -9 of a worker mid-upload: a second worker finishes it with exact cou
   api = await startTestServer({ ROLE: "api" }, { dir: dir.path });
   const workerEnv = { DATABASE_URL: api.config.databaseUrl, ROLE: "worker", WORKER_LEASE: "2s", PORT: "0" };
   const n = 150_000;
-  const { csv, errors, warnings } = peopleCsv(n);
+  const { csv, errors, warnings } = usersCsv(n);
   const form = new FormData();
   form.set("type", "user_upload");
   form.set("file", new File([csv], "big.csv"));

@@ -4,8 +4,9 @@ import { count } from "drizzle-orm";
 import { parseCsvStream } from "../src/csv/decode";
 import { users } from "../src/db/schema";
 import { ADA, bearer } from "./support/env";
-import { peopleCsv, waitFor } from "./support/processes";
+import { waitFor } from "./support/processes";
 import { startTestServer, type TestServer } from "./support/server";
+import { usersCsv } from "./support/users-csv";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -15,7 +16,7 @@ afterAll(() => server.stop());
 
 test("100,000 rows end with exact counts and a complete report", async () => {
   const n = 100_000;
-  const { csv, errors, warnings } = peopleCsv(n, "big");
+  const { csv, errors, warnings } = usersCsv(n, "big");
   const form = new FormData();
   form.set("type", "user_upload");
   form.set("file", new File([csv], "hundred-thousand.csv"));

@@ -9,9 +9,10 @@ import { createDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { actions } from "../src/db/schema";
 import { ADA, bearer, tempDir } from "./support/env";
-import { peopleCsv, spawnApi, spawnTracker, waitFor } from "./support/processes";
+import { spawnApi, spawnTracker, waitFor } from "./support/processes";
 import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
 import { SseReader } from "./support/sse";
+import { usersCsv } from "./support/users-csv";
 
 const dir = tempDir();
 const url = `file:${dir.path}/shared.db`;
@@ -93,7 +94,7 @@ test("two api and two worker processes: kill -9 a worker and restart an api, not
   const stream1 = followStream(() => api1.url);
   const stream2 = followStream(() => api2.url);
 
-  const uploads = [60_000, 40_000, 3_000, 500].map((n, i) => ({ n, ...peopleCsv(n, `m${i}-`) }));
+  const uploads = [60_000, 40_000, 3_000, 500].map((n, i) => ({ n, ...usersCsv(n, `m${i}-`) }));
   const refs: string[] = [];
   for (const [i, upload] of uploads.entries()) {
     const form = new FormData();

@@ -2,6 +2,8 @@
 import { signToken } from "../../src/http/auth";
 import { BENCH_SECRET } from "./procs";
 
+export { usersCsv } from "../../test/support/users-csv";
+
 export const FINAL = new Set(["completed", "completed_with_errors", "cancelled", "failed", "timeout"]);
 
 export interface ActionView {
@@ -64,21 +66,4 @@ export async function waitFinal(
       throw new Error(`action ${ref} not final after ${Math.round(timeoutMs / 1000)} s (${action.status})`);
     await Bun.sleep(everyMs);
   }
-}
-
-/** A CSV of `n` users: every 10th row has a bad email (Error), every 7th other row no last name (Warning). */
-export function usersCsv(n: number, prefix = "u"): { csv: string; errors: number; warnings: number } {
-  const lines = new Array<string>(n + 1);
-  lines[0] = "email,first_name,last_name,role,department,groups";
-  let errors = 0;
-  let warnings = 0;
-  for (let i = 0; i < n; i++) {
-    const broken = i % 10 === 9;
-    const noLast = !broken && i % 7 === 6;
-    if (broken) errors++;
-    if (noLast) warnings++;
-    lines[i + 1] =
-      `${broken ? `broken-${i}` : `${prefix}${i}@example.com`},First${i},${noLast ? "" : `Last${i}`},learner,Dept${i % 5},G${i % 3}`;
-  }
-  return { csv: `${lines.join("\n")}\n`, errors, warnings };
 }

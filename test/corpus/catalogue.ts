@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { signToken } from "../../src/http/auth";
 import { ADA, type Person, TEST_SECRET } from "../support/env";
-import { peopleCsv } from "../support/processes";
+import { usersCsv } from "../support/users-csv";
 import {
   deflatedZeros,
   lyingManifestBomb,
@@ -212,7 +212,7 @@ export function uploadCases(ctx: CorpusContext): UploadCase[] {
       expect,
     })),
   ];
-  const rowsAtLimit = peopleCsv(1000, "limit");
+  const rowsAtLimit = usersCsv(1000, "limit");
   cases.push(
     {
       name: "generated: a 10 MB field",
@@ -239,7 +239,7 @@ export function uploadCases(ctx: CorpusContext): UploadCase[] {
       name: "generated: MAX_ROWS_PER_FILE + 1 rows",
       type: "user_upload",
       fileName: "rows-over-limit.csv",
-      bytes: () => [enc(peopleCsv(1001, "over").csv)],
+      bytes: () => [enc(usersCsv(1001, "over").csv)],
       expect: failed(/more than 1,000 data rows/),
     },
     {

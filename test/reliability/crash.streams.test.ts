@@ -8,7 +8,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { bearer, type Person, tokenFor } from "../support/env";
-import { peopleCsv } from "../support/processes";
+import { usersCsv } from "../support/users-csv";
 import { compareWithLog, eventLogByOwner, headsOf, startClient } from "./support/clients";
 import { type Child, Cluster, FULL, freePort, log, sharedDatabase, until } from "./support/harness";
 
@@ -45,7 +45,7 @@ test(`an api restarted twice under ${PEOPLE * STREAMS_PER_PERSON} open streams: 
     const refs: string[] = [];
     await Promise.all(
       people.map(async (person, i) => {
-        const csv = peopleCsv(rows, `w${wave}-${i}-`).csv;
+        const csv = usersCsv(rows, `w${wave}-${i}-`).csv;
         for (let attempt = 0; ; attempt++) {
           const form = new FormData();
           form.set("type", "user_upload");

@@ -15,7 +15,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client";
 import { STAGING_GRACE_MS } from "../../src/engine/clocks";
 import { ADA, bearer } from "../support/env";
-import { peopleCsv } from "../support/processes";
+import { usersCsv } from "../support/users-csv";
 import {
   type Child,
   Cluster,
@@ -225,7 +225,7 @@ describe("a process killed inside a write transaction", () => {
     await setup();
     const { db } = shared.database;
     const stager = await cluster.start({ DATABASE_URL: shared.url, ROLE: "api" });
-    const { csv } = peopleCsv(STAGING_ROWS, "stg");
+    const { csv } = usersCsv(STAGING_ROWS, "stg");
     const form = new FormData();
     form.set("type", "user_upload");
     form.set("file", new File([csv], "staging.csv", { type: "text/csv" }));
@@ -275,7 +275,7 @@ describe("a process killed inside a write transaction", () => {
     await cluster.start({ DATABASE_URL: shared.url, ROLE: "worker", WORKER_LEASE: "1s" });
     const small = new FormData();
     small.set("type", "user_upload");
-    small.set("file", new File([peopleCsv(50, "after").csv], "after.csv"));
+    small.set("file", new File([usersCsv(50, "after").csv], "after.csv"));
     const res = await fetch(`${api.url}/v1/actions`, { method: "POST", body: small, headers: bearer(ADA) });
     const after = ((await res.json()) as { referenceId: string }).referenceId;
     await until("the next upload to end", async () => (await actionByRef(db, after)).completedAt, 30_000);
@@ -289,7 +289,7 @@ describe("a process killed inside a write transaction", () => {
     // The client's retry with the same Idempotency-Key is answered with the half-staged action.
     const retryForm = new FormData();
     retryForm.set("type", "user_upload");
-    retryForm.set("file", new File([peopleCsv(10, "retry").csv], "staging.csv"));
+    retryForm.set("file", new File([usersCsv(10, "retry").csv], "staging.csv"));
     const retry = await fetch(`${api.url}/v1/actions`, {
       method: "POST",
       body: retryForm,
@@ -313,7 +313,7 @@ describe("a process killed inside a write transaction", () => {
     const stopping = await cluster.start({ DATABASE_URL: shared.url, ROLE: "api" });
     const form = new FormData();
     form.set("type", "user_upload");
-    form.set("file", new File([peopleCsv(STAGING_ROWS, "term").csv], "graceful.csv", { type: "text/csv" }));
+    form.set("file", new File([usersCsv(STAGING_ROWS, "term").csv], "graceful.csv", { type: "text/csv" }));
     const upload = fetch(`${stopping.url}/v1/actions`, {
       method: "POST",
       body: form,

@@ -11,7 +11,7 @@ import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { bearer, type Person, tokenFor } from "../support/env";
-import { peopleCsv } from "../support/processes";
+import { usersCsv } from "../support/users-csv";
 import { compareWithLog, eventLogByOwner, headsOf, startClient } from "./support/clients";
 import {
   Cluster,
@@ -58,7 +58,7 @@ test(`${STREAMS_PER_PERSON * PEOPLE} streams and ${POLLERS} pollers for ${WINDOW
   const startSmall = async (person: Person) => {
     const form = new FormData();
     form.set("type", "user_upload");
-    form.set("file", new File([peopleCsv(20, `s${++small}-`).csv], "small.csv"));
+    form.set("file", new File([usersCsv(20, `s${++small}-`).csv], "small.csv"));
     const res = await fetch(`${api.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
     if (res.status !== 202) throw new Error(`small upload answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { referenceId: string }).referenceId;

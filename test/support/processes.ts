@@ -70,20 +70,3 @@ export async function waitFor<T>(
     await Bun.sleep(25);
   }
 }
-
-/** A CSV of `n` users where every 10th row has an invalid email and every 7th no last name. */
-export function peopleCsv(n: number, prefix = "p"): { csv: string; errors: number; warnings: number } {
-  const rows = ["email,first_name,last_name,role,department,groups"];
-  let errors = 0;
-  let warnings = 0;
-  for (let i = 0; i < n; i++) {
-    const broken = i % 10 === 9;
-    const noLast = !broken && i % 7 === 6;
-    if (broken) errors++;
-    if (noLast) warnings++;
-    rows.push(
-      `${broken ? `broken-${i}` : `${prefix}${i}@example.com`},P${i},${noLast ? "" : "L"},learner,D${i % 5},G${i % 3}`,
-    );
-  }
-  return { csv: `${rows.join("\n")}\n`, errors, warnings };
-}

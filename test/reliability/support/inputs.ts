@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../../src/db/client";
-import { peopleCsv } from "../../support/processes";
+import { usersCsv } from "../../support/users-csv";
 import { patchEntry, SCORM12_MANIFEST, zipFiles } from "../../support/zip-fixtures";
 
 export interface Expected {
@@ -26,7 +26,7 @@ export interface CsvUpload {
 
 /** A user upload of `n` rows (every 10th an Error, every 7th a Warning), from the shared test support. */
 export function userUpload(n: number, prefix: string): CsvUpload {
-  const { csv } = peopleCsv(n, prefix);
+  const { csv } = usersCsv(n, prefix);
   const report = new Map<number, "Error" | "Warning">();
   for (let i = 0; i < n; i++) {
     if (i % 10 === 9) report.set(i + 2, "Error");
