@@ -23,7 +23,8 @@ export function createApp(services: Services) {
   // Where CORS is on it wraps everything under /v1 (it answers preflights itself, before any logging).
   if (services.config.corsOrigins.length > 0) app.use("/v1/*", corsFor(services.config.corsOrigins));
   // Polls next: their route answers before any middleware below (it does its own id, auth, log, metrics).
-  const polls = app.route("/v1/actions", pollRoutes(services));
+  const poll = pollHandler(services);
+  const polls = app.route("/v1/actions", pollRoutes(poll));
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
@@ -76,7 +77,7 @@ export function createApp(services: Services) {
     }),
   );
   methodNotAllowed(app);
-  if (services.config.corsOrigins.length === 0) answerPollsAlone(app, services);
+  if (services.config.corsOrigins.length === 0) answerPollsAlone(app, poll);
   return routes;
 }
 
@@ -86,8 +87,8 @@ export function createApp(services: Services) {
  * answered synchronously. So a GET of one action goes to a second Hono app that holds only the poll
  * route (the same handler), and everything else to the app. With CORS on, polls stay behind its middleware.
  */
-function answerPollsAlone(app: Hono<AppEnv>, services: Services): void {
-  const polls = new Hono<AppEnv>().get("/v1/actions/:referenceId", pollHandler(services));
+function answerPollsAlone(app: Hono<AppEnv>, poll: ReturnType<typeof pollHandler>): void {
+  const polls = new Hono<AppEnv>().get("/v1/actions/:referenceId", poll);
   const throughMiddleware = app.fetch;
   app.fetch = (request, env, ctx) =>
     (request.method === "GET" || request.method === "HEAD") && POLL_URL.test(request.url)

@@ -7,7 +7,7 @@ import { type FieldProblem, type HttpProblem, invalid } from "./problem";
 
 /** Where file parts go while the body is read (a temp file in Bun). */
 export interface Spool {
-  create(fileName: string, contentType: string): SpoolWriter;
+  create(fileName: string): SpoolWriter;
 }
 
 export interface SpoolWriter {
@@ -142,10 +142,7 @@ export async function readMultipart(
         const fileName = params.get("filename*") ?? params.get("filename");
         part = {
           name,
-          writer:
-            fileName === undefined
-              ? null
-              : spool.create(fileName, headers.get("content-type") ?? "application/octet-stream"),
+          writer: fileName === undefined ? null : spool.create(fileName),
           text: [],
           textBytes: 0,
         };

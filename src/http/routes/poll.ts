@@ -20,12 +20,12 @@ const ROUTE = "/v1/actions/:referenceId";
 
 export const actionNotFound = () => new HttpProblem(404, "No action with this reference ID.");
 
-/** Mounted at `/v1/actions` ahead of every middleware. */
-export function pollRoutes(services: Services) {
+/** Mounted at `/v1/actions` ahead of every middleware; `poll` is the handler from `pollHandler`. */
+export function pollRoutes(poll: ReturnType<typeof pollHandler>) {
   return new Hono<AppEnv>().get(
     "/:referenceId",
     describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
-    pollHandler(services),
+    poll,
   );
 }
 
