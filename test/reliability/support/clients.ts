@@ -149,6 +149,15 @@ export interface StreamVerdict {
   examples: string[];
 }
 
+/** The verdict's fault counts, each of which a passing run has at zero. */
+export const faultsOf = (v: StreamVerdict) => ({
+  missed: v.missed,
+  duplicates: v.duplicates,
+  outOfOrder: v.outOfOrder,
+  notCaughtUp: v.notCaughtUp,
+  badFrames: v.badFrames,
+});
+
 /**
  * Compares what every stream received with the log: each stream must have exactly the owner's events
  * after its start id, in order, none twice (the head is the last id when the streams were finished).
