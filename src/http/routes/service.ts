@@ -4,7 +4,11 @@ import * as v from "valibot";
 import { problems } from "../answers";
 import { defineRoute } from "../route";
 
-export const HealthSchema = v.pipe(v.strictObject({ status: v.literal("ok") }), v.title("Health"));
+export const HealthSchema = v.pipe(
+  v.strictObject({ status: v.literal("ok") }),
+  v.title("Health"),
+  v.metadata({ examples: [{ status: "ok" }] }),
+);
 
 export const health = defineRoute({
   operationId: "health",
