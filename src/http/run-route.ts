@@ -34,8 +34,9 @@ export function routeHandler(route: Route, services: Services): RouteHandler {
     let answer: Response | Promise<Response>;
     try {
       if (route.auth.length > 0) c.set("principal", principalOf(c, services, route.auth));
+      const input = reader ? readInput(reader, c) : noInput;
       if (route.body) checkBody(c, route, services);
-      answer = route.handler(c, reader ? readInput(reader, c) : noInput);
+      answer = route.handler(c, input);
     } catch (error) {
       return failed(error);
     }
