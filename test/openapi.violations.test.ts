@@ -58,7 +58,7 @@ interface Sent {
 function send(method: string, path: string, sent: Sent = {}) {
   const url = `${path.replace("{referenceId}", ref)}${sent.query ? `?${new URLSearchParams(sent.query)}` : ""}`;
   const token = tokenFor(ADA);
-  const auth =
+  const auth: Record<string, string> =
     sent.auth === "none" ? {} : sent.auth === "cookie" ? { cookie: `tracker_session=${token}` } : bearer(ADA);
   const headers: Record<string, string> = { ...auth, ...sent.headers };
   let body: BodyInit | undefined;
