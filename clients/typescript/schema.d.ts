@@ -327,7 +327,12 @@ export interface components {
             /** @description When the session ends. */
             expiresAt: string | null;
         };
-        /** Health */
+        /**
+         * Health
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
         Health: {
             /** @constant */
             status: "ok";
@@ -2025,7 +2030,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        openapi: string;
+                        paths: Record<string, never>;
+                    };
                 };
             };
             /** @description Something failed on the tracker's side; quote the request id. */
