@@ -10,8 +10,9 @@ import { cancelAction } from "../../engine/cancel";
 import { etagOf } from "../../events/action-cache";
 import { AUTH_PROBLEMS, etag, problem, problems } from "../answers";
 import { HttpProblem, invalid } from "../problem";
-import { defineRoute } from "../route";
-import { ActionRef, actionNotFound } from "./poll";
+import { defineRoute, type Route } from "../route";
+import { ActionRef, actionNotFound, pollAction } from "./poll";
+import { startAction } from "./start-action";
 
 const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
 function decodeCursor(cursor: string): number {
@@ -117,3 +118,6 @@ export const cancelActionRoute = defineRoute({
     return c.json(toView(cancelled));
   },
 });
+
+/** Every route about actions themselves, in the table's order (downloads: reports.ts). */
+export const actionRoutes: Route[] = [startAction, listActions, pollAction, cancelActionRoute];

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { eventStreamResponse } from "../../events/stream";
 import { AUTH_PROBLEMS, problem, problems } from "../answers";
 import { HttpProblem } from "../problem";
-import { defineRoute } from "../route";
+import { defineRoute, type Route } from "../route";
 
 const eventId = (where: string) =>
   v.optional(
@@ -83,3 +83,5 @@ export const streamEvents = defineRoute({
     return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
   },
 });
+
+export const eventRoutes: Route[] = [streamEvents];

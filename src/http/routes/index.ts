@@ -1,18 +1,16 @@
 /**
- * The route table: every operation of the API, once. Adding a route is adding its object to a file here
- * (and to this list when the file is new); the app, the 405s and the document follow.
+ * The route table: every operation of the API, once. Adding a route is adding its object to the list at
+ * the end of its resource's file (actions.ts, reports.ts…); the app, the 405s and the document follow.
  */
 
 import { problems } from "../answers";
 import { openApiDocument } from "../openapi/document";
 import { defineRoute, type Route } from "../route";
-import { cancelActionRoute, listActions } from "./actions";
-import { streamEvents } from "./events";
-import { pollAction } from "./poll";
-import { errorReport } from "./reports";
-import { health, metrics } from "./service";
-import { endSession, getSession, startSession } from "./session";
-import { startAction } from "./start-action";
+import { actionRoutes } from "./actions";
+import { eventRoutes } from "./events";
+import { reportRoutes } from "./reports";
+import { serviceRoutes } from "./service";
+import { sessionRoutes } from "./session";
 
 const documents = new Map<string, object>();
 
@@ -44,17 +42,11 @@ const openApi = defineRoute({
 });
 
 export const ROUTES: readonly Route[] = [
-  startAction,
-  listActions,
-  pollAction,
-  cancelActionRoute,
-  errorReport,
-  streamEvents,
-  startSession,
-  getSession,
-  endSession,
-  health,
-  metrics,
+  ...actionRoutes,
+  ...reportRoutes,
+  ...eventRoutes,
+  ...sessionRoutes,
+  ...serviceRoutes,
   openApi,
 ];
 

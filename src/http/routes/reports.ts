@@ -4,7 +4,7 @@ import { findOwnAction } from "../../actions/repository";
 import { reportResponse } from "../../reports/download";
 import { AUTH_PROBLEMS, contentDisposition, problem, problems } from "../answers";
 import { HttpProblem } from "../problem";
-import { defineRoute } from "../route";
+import { defineRoute, type Route } from "../route";
 import { ActionRef, actionNotFound } from "./poll";
 
 export const errorReport = defineRoute({
@@ -61,3 +61,6 @@ export const errorReport = defineRoute({
     return reportResponse(db, action);
   },
 });
+
+/** This file's routes, in the table's order. */
+export const reportRoutes: Route[] = [errorReport];

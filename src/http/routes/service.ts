@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
 import { problems } from "../answers";
-import { defineRoute } from "../route";
+import { defineRoute, type Route } from "../route";
 
 export const HealthSchema = v.pipe(
   v.strictObject({ status: v.literal("ok") }),
@@ -66,3 +66,5 @@ export const metrics = defineRoute({
     return c.text(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   },
 });
+
+export const serviceRoutes: Route[] = [health, metrics];

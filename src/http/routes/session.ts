@@ -11,7 +11,7 @@ import type { Principal } from "../../actions/principal";
 import { AUTH_PROBLEMS, problems } from "../answers";
 import type { AppEnv } from "../env";
 import { SESSION_COOKIE, tokenOfHeader } from "../middleware";
-import { defineRoute, type HeaderSpec } from "../route";
+import { defineRoute, type HeaderSpec, type Route } from "../route";
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis), and Hono refuses longer ones. */
 const MAX_COOKIE_AGE_S = 400 * 86_400;
@@ -128,3 +128,5 @@ export const endSession = defineRoute({
     return c.body(null, 204);
   },
 });
+
+export const sessionRoutes: Route[] = [startSession, getSession, endSession];
