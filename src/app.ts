@@ -46,5 +46,3 @@ const corsFor = (origins: string[]) =>
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
     exposeHeaders: ["ETag", "Location", "X-Request-Id"],
   });
-
-export type AppType = ReturnType<typeof createApp>;
