@@ -97,14 +97,15 @@ export function tokenOfHeader(header: string): string {
   return match[1]!;
 }
 
-const MISSING: Record<string, string> = {
-  "bearer,cookie": "Sign in: send a bearer token or the session cookie.",
-  bearer: "Send the access token as 'Authorization: Bearer <token>'.",
-  cookie: "Not signed in.",
-};
+/** What to send, said the way this route takes it. */
+function missing(accepted: readonly Credential[]): string {
+  if (!accepted.includes("cookie")) return "Send the access token as 'Authorization: Bearer <token>'.";
+  if (!accepted.includes("bearer")) return "Not signed in.";
+  return "Sign in: send a bearer token or the session cookie.";
+}
 
 function verified(token: string | undefined, services: Services, accepted: readonly Credential[]): Principal {
-  if (!token) throw new HttpProblem(401, MISSING[accepted.join(",")]!, { headers: challenge });
+  if (!token) throw new HttpProblem(401, missing(accepted), { headers: challenge });
   try {
     return services.verifier.verify(token, services.clock.now());
   } catch (error) {
