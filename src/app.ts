@@ -1,102 +1,43 @@
 /**
  * The Hono app, runtime-agnostic: it receives its services (database, clock, hub…) from the entry that
- * builds it (Bun in main.ts, Workers in worker.ts, tests directly) and holds no I/O of its own.
+ * builds it (Bun in main.ts, Workers in worker.ts, tests directly) and holds no I/O of its own. The API is
+ * the route table (src/http/routes/index.ts), mounted as one handler per route; the page's routes answer
+ * whatever the table does not.
  */
-
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { openAPIRouteHandler } from "hono-openapi";
-import { tooLarge } from "./engine/submit-request";
 import type { AppEnv, Services } from "./http/env";
-import { authenticate, onError, requestId } from "./http/middleware";
-import { HttpProblem, problemResponse } from "./http/problem";
-import { actionRoutes } from "./http/routes/actions";
-import { eventRoutes } from "./http/routes/events";
-import { pollHandler, pollRoutes } from "./http/routes/poll";
-import { sessionRoutes } from "./http/routes/session";
+import { onError, requestId } from "./http/middleware";
+import { allowedMethods, mountRoutes, unrouted } from "./http/mount";
+import { ROUTES } from "./http/routes";
 import { uiRoutes } from "./ui/routes";
 
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>();
   // Where CORS is on it wraps everything under /v1 (it answers preflights itself, before any logging).
+  // Without it nothing stands in front of a route's handler, so a poll is answered synchronously.
   if (services.config.corsOrigins.length > 0) app.use("/v1/*", corsFor(services.config.corsOrigins));
-  // Polls next: their route answers before any middleware below (it does its own id, auth, log, metrics).
-  const poll = pollHandler(services);
-  const polls = app.route("/v1/actions", pollRoutes(poll));
-  app.use("*", async (c, next) => {
+  mountRoutes(app, ROUTES, services);
+  const page = pageApp(services, unrouted(allowedMethods(ROUTES)));
+  // `c.env` is the Workers bindings object at the edge, undefined on Bun.
+  app.notFound((c) => page.fetch(c.req.raw, c.env));
+  app.onError(onError);
+  return app;
+}
+
+/** The tracker page and its assets, behind the request id middleware; anything else ends here, 404 or 405. */
+function pageApp(services: Services, otherwise: ReturnType<typeof unrouted>) {
+  const page = new Hono<AppEnv>();
+  page.use("*", async (c, next) => {
     c.set("services", services);
     await next();
   });
-  app.use("*", requestId);
-  app.onError(onError);
-  app.notFound((c) => problemResponse(new HttpProblem(404, `Nothing at ${c.req.path}.`), c.get("requestId")));
-
-  app.get("/healthz", async (c) => {
-    await services.db.run(sql`SELECT 1`);
-    return c.json({ status: "ok" });
-  });
-
-  app.route("/", uiRoutes);
-  // Before authentication: signing out must work with an expired cookie too.
-  app.route("/v1/session", sessionRoutes);
-  app.get("/metrics", async (c) => {
-    const body = await services.metrics.render(
-      services.db,
-      services.openStream ? null : services.hub,
-      services.clock.now(),
-    );
-    return c.text(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-  });
-
-  app.use("/v1/*", authenticate);
-  app.post(
-    "/v1/actions",
-    bodyLimit({
-      maxSize: services.config.maxUploadBytes,
-      onError: () => {
-        throw tooLarge(services.config.maxUploadBytes);
-      },
-    }),
-  );
-  const routes = polls.route("/v1/actions", actionRoutes).route("/v1/events", eventRoutes);
-
-  app.get(
-    "/openapi.json",
-    openAPIRouteHandler(app, {
-      documentation: {
-        info: {
-          title: "Bulk action tracker",
-          version: "1.0.0",
-          description: "Start, track and stream bulk actions of a learning portal.",
-        },
-        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-        security: [{ bearer: [] }],
-      },
-    }),
-  );
-  methodNotAllowed(app);
-  if (services.config.corsOrigins.length === 0) answerPollsAlone(app, poll);
-  return routes;
+  page.use("*", requestId);
+  page.onError(onError);
+  page.route("/", uiRoutes);
+  page.notFound((c) => otherwise(c.req.method, c.req.path, c.get("requestId")));
+  return page;
 }
-
-/**
- * Polls are most of the traffic. In the app every route also matches the `*` middleware, so Hono composes
- * a chain of promises per request even though the poll handler answers first; a route matched alone is
- * answered synchronously. So a GET of one action goes to a second Hono app that holds only the poll
- * route (the same handler), and everything else to the app. With CORS on, polls stay behind its middleware.
- */
-function answerPollsAlone(app: Hono<AppEnv>, poll: ReturnType<typeof pollHandler>): void {
-  const polls = new Hono<AppEnv>().get("/v1/actions/:referenceId", poll);
-  const throughMiddleware = app.fetch;
-  app.fetch = (request, env, ctx) =>
-    (request.method === "GET" || request.method === "HEAD") && POLL_URL.test(request.url)
-      ? polls.fetch(request, env, ctx)
-      : throughMiddleware(request, env, ctx);
-}
-
-const POLL_URL = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/v1\/actions\/[^/?#]+(?:[?#]|$)/i;
 
 const corsFor = (origins: string[]) =>
   cors({
@@ -105,29 +46,3 @@ const corsFor = (origins: string[]) =>
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
     exposeHeaders: ["ETag", "Location", "X-Request-Id"],
   });
-
-/** Known paths called with another method answer 405 with `Allow`, not 404. */
-function methodNotAllowed(app: Hono<AppEnv>) {
-  const allowed: [RegExp, string][] = [
-    [/^\/v1\/actions\/?$/, "GET, POST"],
-    [/^\/v1\/actions\/[^/]+\/?$/, "GET"],
-    [/^\/v1\/actions\/[^/]+\/cancel\/?$/, "POST"],
-    [/^\/v1\/actions\/[^/]+\/error-report\/?$/, "GET"],
-    [/^\/v1\/events\/?$/, "GET"],
-    [/^\/v1\/session\/?$/, "GET, POST, DELETE"],
-    [/^\/healthz$/, "GET"],
-    [/^\/metrics$/, "GET"],
-  ];
-  app.all("*", (c) => {
-    const match = allowed.find(([pattern]) => pattern.test(c.req.path));
-    if (!match) return problemResponse(new HttpProblem(404, `Nothing at ${c.req.path}.`), c.get("requestId"));
-    return problemResponse(
-      new HttpProblem(405, `${c.req.method} is not allowed here; use ${match[1]}.`, {
-        headers: { allow: match[1] },
-      }),
-      c.get("requestId"),
-    );
-  });
-}
-
-export type AppType = ReturnType<typeof createApp>;

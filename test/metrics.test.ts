@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { promoteDueActions } from "../src/engine/clocks";
 import { ManualClock } from "../src/lib/clock";
 import { startProcess, type TrackerProcess } from "../src/process";
+import { checkedRequest } from "./support/contract";
 import { ADA, bearer, tempDir, testConfig } from "./support/env";
 import { uploadCsv } from "./support/tracker";
 
@@ -20,7 +21,7 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-const request = (path: string, init?: RequestInit) => tracker.app.request(path, init);
+const request = checkedRequest((path, init) => tracker.app.request(path, init));
 
 test("a request and a transition each leave one structured line, with the request id", async () => {
   const res = await uploadCsv({ request }, ADA, "email\nbad\nok@x.com\n", "m.csv");

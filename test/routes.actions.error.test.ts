@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ROUTES } from "../src/http/routes";
 import { ADA, bearer } from "./support/env";
 import { postJson, startTestTracker, type TestTracker, uploadCsv } from "./support/tracker";
 
@@ -119,6 +120,21 @@ describe("other routes", () => {
     expect(res.headers.get("allow")).toBe("GET");
   });
 
+  test("every path of the route table answers other methods with 405 and its Allow (/openapi.json too)", async () => {
+    const methods = new Map<string, string[]>();
+    for (const route of ROUTES) methods.set(route.path, [...(methods.get(route.path) ?? []), route.method]);
+    for (const [path, allowed] of methods) {
+      const other = ["PUT", "PATCH", "DELETE", "POST"].find((m) => !allowed.includes(m))!;
+      const res = await t.request(path.replace("{referenceId}", "BA-00000000"), {
+        method: other,
+        headers: bearer(ADA),
+      });
+      await problem(res, 405);
+      expect(res.headers.get("allow")?.split(", ").sort()).toEqual([...allowed].sort());
+    }
+    expect((await t.request("/openapi.json", { method: "POST" })).headers.get("allow")).toBe("GET");
+  });
+
   test("a bad Last-Event-ID is a 400", async () => {
     await problem(
       await t.request("/v1/events", { headers: { ...bearer(ADA), "last-event-id": "abc" } }),
@@ -137,6 +153,13 @@ describe("other routes", () => {
 });
 
 describe("every problem at once", () => {
+  test("params that is not an object is named once", async () => {
+    for (const params of [5, "group", true, null]) {
+      const body = await problem(await postJson(t, ADA, { type: "group_enroll", params }), 422);
+      expect({ params, errors: body.errors?.map((e) => e.path) }).toEqual({ params, errors: ["params"] });
+    }
+  });
+
   test("the envelope's and the params' problems are named together", async () => {
     const body = await problem(
       await postJson(t, ADA, { type: "group_enroll", params: { group: ["G"], courses: "C" }, notify: "yes" }),

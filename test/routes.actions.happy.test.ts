@@ -206,7 +206,8 @@ describe("service routes", () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/v1/actions", "/v1/actions/{referenceId}", "/v1/events"]),
     );
-    const body = doc.paths["/v1/actions"].post.requestBody.content["application/json"].schema;
-    expect(JSON.stringify(body)).toContain("user_upload");
+    const { content } = doc.paths["/v1/actions"].post.requestBody;
+    expect(Object.keys(content["multipart/form-data"].schema.discriminator.mapping)).toContain("user_upload");
+    expect(Object.keys(content["application/json"].schema.discriminator.mapping)).toContain("group_enroll");
   });
 });

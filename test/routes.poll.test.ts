@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ManualClock } from "../src/lib/clock";
 import { startProcess, type TrackerProcess } from "../src/process";
+import { checkedRequest } from "./support/contract";
 import { ADA, BOB, bearer, EVE, LEO, tempDir, testConfig } from "./support/env";
 import { uploadCsv } from "./support/tracker";
 
@@ -28,7 +29,7 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-const request = (path: string, init?: RequestInit) => tracker.app.request(path, init);
+const request = checkedRequest((path, init) => tracker.app.request(path, init));
 const linesOf = (id: string | null) => lines.filter((l) => l.msg === "request" && l.requestId === id);
 
 test("a poll has a request id, a log line and metrics, like any other route", async () => {

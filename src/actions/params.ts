@@ -6,11 +6,14 @@ import * as v from "valibot";
 import { isCronPattern } from "../lib/cron";
 import { ACTION_TYPES, type ActionType, STATUSES } from "./model";
 
-const name = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(200));
-const code = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(200));
-const isoDate = v.pipe(
+/** Counted before trimming and refused when blank, so the OpenAPI document (maxLength, pattern) says exactly this. */
+const text200 = v.pipe(v.string(), v.maxLength(200), v.regex(/\S/, "must not be empty"), v.trim());
+const name = text200;
+const code = text200;
+/** RFC 3339 date and time, as the document says (`format: date-time`). */
+export const isoDateTime = v.pipe(
   v.string(),
-  v.check((text) => !Number.isNaN(Date.parse(text)), "must be an ISO 8601 date such as 2026-03-01T09:00:00Z"),
+  v.isoTimestamp("must be an ISO 8601 date and time such as 2026-03-01T09:00:00Z"),
 );
 const score = v.pipe(
   v.number(),
@@ -24,7 +27,12 @@ const rule = v.object({
   value: v.pipe(v.string(), v.maxLength(200)),
 });
 
-const cronPattern = v.pipe(v.string(), v.check(isCronPattern, "must be a cron pattern such as 0 9 * * 1"));
+const cronPattern = v.pipe(
+  v.string(),
+  v.maxLength(200),
+  v.check(isCronPattern, "must be a cron pattern such as 0 9 * * 1"),
+  v.description("A croner pattern (5 or 6 fields, UTC), such as `0 9 * * 1`."),
+);
 
 const noParams = v.object({});
 
@@ -37,7 +45,7 @@ export const PARAMS_SCHEMAS = {
   group_enroll: v.object({
     group: name,
     courses: v.pipe(v.array(code), v.minLength(1, "must name at least one course"), v.maxLength(500)),
-    dueDate: v.optional(isoDate),
+    dueDate: v.optional(isoDateTime),
   }),
   group_unenroll: v.object({
     group: name,
@@ -46,7 +54,7 @@ export const PARAMS_SCHEMAS = {
   group_mark_complete: v.object({
     group: name,
     course: code,
-    completedAt: v.optional(isoDate),
+    completedAt: v.optional(isoDateTime),
     score: v.optional(score),
   }),
   dynamic_rule_start: v.object({ group: name, rule }),
@@ -75,7 +83,7 @@ export const SINGLE_FILE_TYPES: ReadonlySet<ActionType> = new Set(["user_upload"
 export const JsonSubmission = v.object({
   type: v.picklist(ACTION_TYPES, `must be one of: ${ACTION_TYPES.join(", ")}`),
   params: v.optional(v.record(v.string(), v.unknown()), {}),
-  scheduledFor: v.optional(v.nullable(isoDate)),
+  scheduledFor: v.optional(v.nullable(isoDateTime)),
   notify: v.optional(v.boolean()),
 });
 
@@ -83,32 +91,46 @@ export const JsonSubmission = v.object({
 export const MultipartSubmission = v.object({
   type: v.picklist(ACTION_TYPES, `must be one of: ${ACTION_TYPES.join(", ")}`),
   file: v.optional(v.unknown()),
-  scheduledFor: v.optional(isoDate),
+  scheduledFor: v.optional(isoDateTime),
   notify: v.optional(v.picklist(["true", "false"], "must be true or false")),
 });
 
-const csvList = <T extends string>(values: readonly T[]) =>
-  v.pipe(
-    v.optional(v.string()),
-    v.transform((text) => (text ? text.split(",").map((s) => s.trim()) : [])),
-    v.array(v.picklist(values, `must be among: ${values.join(", ")}`)),
-  );
-
-/** Query of `GET /v1/actions`: comma-separated filters, page size and an opaque cursor. */
+/**
+ * Query of `GET /v1/actions`, as values: the route table reads the query string into them (lists are
+ * comma-separated, `style: form, explode: false`; numbers are numbers), so the document says the same.
+ */
 export const ListQuerySchema = v.object({
-  status: csvList(STATUSES),
-  type: csvList(ACTION_TYPES),
+  status: v.optional(
+    v.pipe(
+      v.array(v.picklist(STATUSES, `must be among: ${STATUSES.join(", ")}`)),
+      v.description("Only actions in these statuses (comma-separated)."),
+    ),
+    [],
+  ),
+  type: v.optional(
+    v.pipe(
+      v.array(v.picklist(ACTION_TYPES, `must be among: ${ACTION_TYPES.join(", ")}`)),
+      v.description("Only actions of these types (comma-separated)."),
+    ),
+    [],
+  ),
   limit: v.optional(
     v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "must be a whole number"),
-      v.transform(Number),
+      v.number("must be a whole number"),
+      v.integer("must be a whole number"),
       v.minValue(1, "must be between 1 and 200"),
       v.maxValue(200, "must be between 1 and 200"),
+      v.description("Page size."),
     ),
-    "50",
+    50,
   ),
-  cursor: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"))),
+  cursor: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"),
+      v.description("`nextCursor` of the previous page."),
+    ),
+  ),
 });
 
 /** Turns valibot issues into the problem+json `errors` list (`path` in dotted form). */

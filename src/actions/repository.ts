@@ -5,8 +5,8 @@
 import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
-import type { Principal } from "../http/auth";
 import type { ActionType, Status } from "./model";
+import type { Principal } from "./principal";
 import { newReferenceId } from "./reference";
 
 export type ActionRow = typeof actions.$inferSelect;

@@ -2,7 +2,9 @@
  * The action as every endpoint and stream event shows it (CONTRACT.md "Resources").
  * Built from a snapshot: either a row of `actions` or the JSON the event trigger wrote.
  */
-import { statusLabel, typeLabel } from "./model";
+import type * as v from "valibot";
+import { type ActionType, type Role, type Status, statusLabel, typeLabel } from "./model";
+import type { ActionViewSchema } from "./view-schema";
 
 /** The columns of `actions` that the public view needs (the event trigger writes exactly these). */
 export interface ActionSnapshot {
@@ -35,26 +37,8 @@ export interface ActionSnapshot {
   version: number;
 }
 
-export interface ActionView {
-  referenceId: string;
-  taskId: string | null;
-  step: number;
-  steps: number;
-  type: string;
-  typeLabel: string;
-  status: string;
-  statusLabel: string;
-  requester: { id: string; name: string; email: string; role: string };
-  fileName: string | null;
-  progress: { total: number; processed: number; succeeded: number; errors: number; warnings: number };
-  failureReason: string | null;
-  createdAt: string;
-  scheduledFor: string | null;
-  startedAt: string | null;
-  completedAt: string | null;
-  errorReport: { name: string; url: string; expiresAt: string | null; expired: boolean } | null;
-  version: number;
-}
+/** The public JSON of an action: its type follows from the schema that documents it (view-schema.ts). */
+export type ActionView = v.InferOutput<typeof ActionViewSchema>;
 
 const iso = (ms: number | null): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -74,11 +58,16 @@ export function toView(a: ActionSnapshot): ActionView {
     taskId: a.taskId,
     step: a.step,
     steps: a.steps,
-    type: a.type,
+    type: a.type as ActionType,
     typeLabel: typeLabel(a.type),
-    status: a.status,
+    status: a.status as Status,
     statusLabel: statusLabel(a.status),
-    requester: { id: a.requesterId, name: a.requesterName, email: a.requesterEmail, role: a.requesterRole },
+    requester: {
+      id: a.requesterId,
+      name: a.requesterName,
+      email: a.requesterEmail,
+      role: a.requesterRole as Role,
+    },
     fileName: a.fileName,
     progress: {
       total: a.total,

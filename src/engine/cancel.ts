@@ -7,13 +7,13 @@ import { FINAL_STATUSES } from "../actions/model";
 import type { ActionRow } from "../actions/repository";
 import { transition } from "../actions/transitions";
 import { actions } from "../db/schema";
-import type { Services } from "../http/env";
 import { transitionLogger } from "../metrics/observe";
 import { cleanUpEnded } from "./cleanup";
+import type { EngineServices } from "./services";
 
 /** Returns the cancelled action, or null when it had already ended (nothing is changed then). */
 export async function cancelAction(
-  services: Services,
+  services: EngineServices,
   action: ActionRow,
   by: string,
 ): Promise<ActionRow | null> {
@@ -33,7 +33,7 @@ export async function cancelAction(
   return cancelled;
 }
 
-async function cancelOne(services: Services, action: ActionRow, by: string): Promise<ActionRow | null> {
+async function cancelOne(services: EngineServices, action: ActionRow, by: string): Promise<ActionRow | null> {
   const now = services.clock.now();
   const cancelled = await transition(
     services.db,

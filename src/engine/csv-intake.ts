@@ -4,9 +4,9 @@
  * admin can act on, and each data row turned into a compact staged item by the action type.
  */
 import { parseCsvStream } from "../csv/decode";
-import type { UploadedFile } from "../http/multipart";
 import type { Stager } from "./handler";
 import { WholeActionError } from "./handler";
+import type { UploadedFile } from "./submission";
 
 export interface CsvSpec {
   /** Columns the file must have (normalised names). */

@@ -4,12 +4,12 @@
  * apply a batch of items, returning statements that the engine commits together with the checkpoint.
  */
 import type { BatchItem } from "drizzle-orm/batch";
+import type { FieldProblem } from "../actions/errors";
+import type { Principal } from "../actions/principal";
 import type { ActionRow } from "../actions/repository";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
-import type { Principal } from "../http/auth";
-import type { FieldProblem } from "../http/problem";
-import type { Submission } from "./submit-request";
+import type { Submission } from "./submission";
 
 export type Statement = BatchItem<"sqlite">;
 

@@ -4,23 +4,23 @@
  * recorded action, ended `failed` with a reason the requester can act on.
  */
 import { and, eq, sql } from "drizzle-orm";
+import { invalidInput, Refusal } from "../actions/errors";
 import { isFinal } from "../actions/model";
+import type { Principal } from "../actions/principal";
 import { newTaskId } from "../actions/reference";
 import { type ActionRow, findByIdempotencyKey, insertAction } from "../actions/repository";
 import { transition } from "../actions/transitions";
 import { CsvError } from "../csv/parse";
 import { actions } from "../db/schema";
-import type { Principal } from "../http/auth";
-import type { Services } from "../http/env";
-import { HttpProblem, invalid } from "../http/problem";
 import { safeFileName } from "../lib/file-name";
 import { WholeActionError } from "./handler";
 import { handlers } from "./handlers";
+import type { EngineServices } from "./services";
 import { ChunkStager, deleteStagedInput } from "./staging";
-import type { Submission } from "./submit-request";
+import type { Submission } from "./submission";
 
 export async function submitAction(
-  services: Services,
+  services: EngineServices,
   who: Principal,
   submission: Submission,
 ): Promise<{ action: ActionRow; created: boolean }> {
@@ -31,7 +31,7 @@ export async function submitAction(
   }
   const handler = handlers[submission.type];
   const problems = (await handler?.checkSubmission?.(db, who, submission.params)) ?? [];
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw invalidInput(problems);
 
   const now = clock.now();
   const hasFiles = submission.files.length > 0;
@@ -67,16 +67,20 @@ export async function submitAction(
  */
 function replayOf(action: ActionRow): { action: ActionRow; created: false } {
   if (action.runAt === null && !isFinal(action.status)) {
-    throw new HttpProblem(
-      409,
+    throw new Refusal(
+      "conflict",
       "The first request with this Idempotency-Key is still being received; retry in a few seconds.",
-      { type: "/problems/idempotency-key-in-use", headers: { "retry-after": "2" } },
+      { code: "idempotency-key-in-use", retryAfterSeconds: 2 },
     );
   }
   return { action, created: false };
 }
 
-async function stageFiles(services: Services, action: ActionRow, submission: Submission): Promise<ActionRow> {
+async function stageFiles(
+  services: EngineServices,
+  action: ActionRow,
+  submission: Submission,
+): Promise<ActionRow> {
   const { db, clock, config } = services;
   const stager = new ChunkStager(db, action.id);
   const ctx = {

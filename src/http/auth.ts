@@ -6,16 +6,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import * as v from "valibot";
 import { ROLES } from "../actions/model";
-
-export interface Principal {
-  sub: string;
-  portal: string;
-  role: (typeof ROLES)[number];
-  email: string;
-  name: string;
-  /** Expiry in seconds since the epoch, when the token has one. */
-  exp?: number | undefined;
-}
+import type { Principal } from "../actions/principal";
 
 const ClaimsSchema = v.object({
   sub: v.pipe(v.string(), v.nonEmpty(), v.maxLength(200)),

@@ -1,12 +1,15 @@
 /** The Hono environment, typed once: services are handed in by the entry, never imported as singletons. */
+
+import type { Principal } from "../actions/principal";
 import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
+import type { EngineServices } from "../engine/services";
 import type { ActionCache } from "../events/action-cache";
 import type { EventHub } from "../events/hub";
 import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
-import type { Principal, TokenVerifier } from "./auth";
+import type { TokenVerifier } from "./auth";
 import type { RateLimiter } from "./rate-limit";
 import type { UploadSpool } from "./upload-spool";
 
@@ -25,7 +28,7 @@ export type AppConfig = Pick<
   | "maxStreamsPerPerson"
 >;
 
-export interface Services {
+export interface Services extends EngineServices {
   db: Db;
   clock: Clock;
   config: AppConfig;

@@ -2,10 +2,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { routePath } from "hono/route";
+import { Refusal } from "../actions/errors";
+import type { Principal } from "../actions/principal";
 import { jsonString, PreparedLine } from "../lib/buffered-log";
-import { type Principal, TokenError } from "./auth";
+import { TokenError } from "./auth";
 import type { AppEnv, Services } from "./env";
-import { HttpProblem, problemResponse } from "./problem";
+import { HttpProblem, problemOfRefusal, problemResponse } from "./problem";
+import type { Credential } from "./route";
 
 export const SESSION_COOKIE = "tracker_session";
 
@@ -62,31 +65,47 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   recordRequest(services, id, c.req.method, route, c.res.status, started);
 };
 
+const BOTH: readonly Credential[] = ["bearer", "cookie"];
+
 /**
- * Who is asking, from `Authorization: Bearer` or the session cookie; learners may not use the tracker.
- * Throws the 401 or 403 problem.
+ * Who is asking, from `Authorization: Bearer` or the session cookie, whichever the route accepts (the
+ * header first); learners may not use the tracker. Throws the 401 or 403 problem.
  */
-export function principalOf(c: Context<AppEnv>, services: Services): Principal {
-  const header = c.req.raw.headers.get("authorization");
+export function principalOf(
+  c: Context<AppEnv>,
+  services: Services,
+  accepted: readonly Credential[] = BOTH,
+): Principal {
+  const header = accepted.includes("bearer") ? c.req.raw.headers.get("authorization") : null;
   // A poller sends the same `Bearer <token>` again and again: a verified one is found without parsing.
   const principal =
     (header?.startsWith("Bearer ") && services.verifier.cached(header.slice(7), services.clock.now())) ||
-    verified(header ? tokenOfHeader(header) : getCookie(c, SESSION_COOKIE), services);
+    verified(
+      header ? tokenOfHeader(header) : accepted.includes("cookie") ? getCookie(c, SESSION_COOKIE) : undefined,
+      services,
+      accepted,
+    );
   if (principal.role === "learner")
     throw new HttpProblem(403, "Learners cannot start or track bulk actions.");
   return principal;
 }
 
-function tokenOfHeader(header: string): string {
+export function tokenOfHeader(header: string): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match)
     throw new HttpProblem(401, "The Authorization header must be 'Bearer <token>'.", { headers: challenge });
   return match[1]!;
 }
 
-function verified(token: string | undefined, services: Services): Principal {
-  if (!token)
-    throw new HttpProblem(401, "Sign in: send a bearer token or the session cookie.", { headers: challenge });
+/** What to send, said the way this route takes it. */
+function missing(accepted: readonly Credential[]): string {
+  if (!accepted.includes("cookie")) return "Send the access token as 'Authorization: Bearer <token>'.";
+  if (!accepted.includes("bearer")) return "Not signed in.";
+  return "Sign in: send a bearer token or the session cookie.";
+}
+
+function verified(token: string | undefined, services: Services, accepted: readonly Credential[]): Principal {
+  if (!token) throw new HttpProblem(401, missing(accepted), { headers: challenge });
   try {
     return services.verifier.verify(token, services.clock.now());
   } catch (error) {
@@ -97,17 +116,13 @@ function verified(token: string | undefined, services: Services): Principal {
   }
 }
 
-export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("principal", principalOf(c, c.get("services")));
-  await next();
-};
-
 const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
 
 /** The single error handler: known problems keep their status, anything else is a logged 500. */
 export function onError(error: Error, c: Context<AppEnv>): Response {
   const id = c.get("requestId");
   if (error instanceof HttpProblem) return problemResponse(error, id);
+  if (error instanceof Refusal) return problemResponse(problemOfRefusal(error), id);
   const status = (error as { status?: number }).status;
   if (status === 413) return problemResponse(new HttpProblem(413, "The request body is too large."), id);
   if (status && status >= 400 && status < 500)

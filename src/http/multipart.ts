@@ -3,7 +3,9 @@
  * and a copy of each file; this reads the body as it arrives, keeps text fields (bounded) and hands each
  * file part's bytes to a spool, so a 50 MB upload costs a few chunks of memory, never the file.
  */
-import { type FieldProblem, type HttpProblem, invalid } from "./problem";
+import type { FieldProblem } from "../actions/errors";
+import type { UploadedFile } from "../engine/submission";
+import { type HttpProblem, invalid } from "./problem";
 
 /** Where file parts go while the body is read (a temp file in Bun). */
 export interface Spool {
@@ -14,14 +16,6 @@ export interface SpoolWriter {
   write(chunk: Uint8Array): Promise<void>;
   /** The file as the handlers read it, once every byte is written. */
   close(): Promise<UploadedFile>;
-}
-
-/** What staging needs of an uploaded file (a `File` has it too). */
-export interface UploadedFile {
-  readonly name: string;
-  readonly size: number;
-  stream(): ReadableStream<Uint8Array>;
-  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 export interface MultipartBody {

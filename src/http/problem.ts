@@ -2,10 +2,7 @@
  * One error envelope for the whole API: RFC 9457 problem+json. Every failure, from a validator to an
  * unknown route to a crash, leaves through `problemResponse`, with the request id to quote in a ticket.
  */
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
+import type { FieldProblem, Refusal, RefusalKind } from "../actions/errors";
 
 const TITLES: Record<number, string> = {
   400: "Bad request",
@@ -47,6 +44,18 @@ export const invalid = (errors: FieldProblem[], status = 422) =>
       type: "/problems/invalid-request",
     },
   );
+
+/** The status of each kind of domain refusal: the only place where the domain meets HTTP. */
+const STATUS_OF: Record<RefusalKind, number> = { invalid: 422, conflict: 409 };
+
+export function problemOfRefusal(refusal: Refusal): HttpProblem {
+  const { problems, code, retryAfterSeconds } = refusal.options;
+  return new HttpProblem(STATUS_OF[refusal.kind], refusal.message, {
+    ...(problems ? { errors: problems } : {}),
+    ...(code ? { type: `/problems/${code}` } : {}),
+    ...(retryAfterSeconds === undefined ? {} : { headers: { "retry-after": String(retryAfterSeconds) } }),
+  });
+}
 
 export function problemResponse(problem: HttpProblem, requestId?: string): Response {
   const { status, detail, options } = problem;

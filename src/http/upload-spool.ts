@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Spool, SpoolWriter, UploadedFile } from "./multipart";
+import type { UploadedFile } from "../engine/submission";
+import type { Spool, SpoolWriter } from "./multipart";
 
 export class UploadSpool implements Spool {
   private readonly paths: string[] = [];

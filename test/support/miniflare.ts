@@ -4,10 +4,12 @@
  * migrated from migrations/ (drizzle-kit's SQL, in journal order) and wrangler.toml's own
  * compatibility date, flags and vars, overridden by the test's bindings.
  */
+
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { checkedRequest } from "./contract";
 import { tempDir } from "./env";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -99,7 +101,7 @@ export async function startEdgeWorker(
   const logs: string[] = [];
   const mf = new Miniflare({
     // The bundle is one module. Listing it (rather than `scriptPath`) skips Miniflare's import scan,
-    // which rejects the optional `import("effect")`-style peers that hono-openapi never loads here.
+    // which rejects optional dynamic imports of packages that a bundle never loads.
     modules: [{ type: "ESModule", path: "worker.js", contents: readFileSync(bundle.script, "utf8") }],
     compatibilityDate: toml.compatibility_date,
     compatibilityFlags: toml.compatibility_flags ?? [],
@@ -130,7 +132,8 @@ export async function startEdgeWorker(
     mf,
     url,
     logs,
-    request: (path, init) => fetch(`${url}${path}`, init),
+    // Answers from workerd are held against the OpenAPI document too (contract.ts).
+    request: checkedRequest((path, init) => fetch(`${url}${path}`, init)),
     async scheduled(scheduledTime = Date.now()) {
       // The HTTP trigger (what `wrangler dev --test-scheduled` uses) calls the same `scheduled()` and
       // answers once it and its `waitUntil` are done. `mf.getWorker().scheduled()` does too, but its

@@ -14,6 +14,7 @@ import { handlers } from "../../src/engine/handlers";
 import { runClaimedAction } from "../../src/engine/run-action";
 import { ManualClock } from "../../src/lib/clock";
 import { startProcess } from "../../src/process";
+import { checkedRequest } from "./contract";
 import { ADA, bearer, type Person, tempDir, testConfig } from "./env";
 
 export interface SeedUser {
@@ -30,8 +31,10 @@ export async function startPortal(portal = ADA.portal) {
   const tracker = await startProcess(config, { clock, log: () => {} });
   const { db } = tracker.services;
 
+  // Every answer is checked against the OpenAPI document (contract.ts).
+  const checked = checkedRequest((path, init) => tracker.app.request(path, init));
   const request = (path: string, init: RequestInit = {}, who: Person = ADA) =>
-    tracker.app.request(path, { ...init, headers: { ...bearer(who), ...(init.headers ?? {}) } });
+    checked(path, { ...init, headers: { ...bearer(who), ...(init.headers ?? {}) } });
 
   const h = {
     tracker,

@@ -6,6 +6,7 @@ import type { Config } from "../../src/config";
 import type { Clock } from "../../src/lib/clock";
 import type { MailSender } from "../../src/mail/sender";
 import { startProcess, type TrackerProcess } from "../../src/process";
+import { checkedFetch } from "./contract";
 import { tempDir, testConfig } from "./env";
 
 export interface TestServer {
@@ -28,7 +29,9 @@ export async function startTestServer(
     ...(options.mailSender ? { mailSender: options.mailSender } : {}),
     ...(options.quiet === false ? {} : { log: () => {} }),
   });
-  const server = Bun.serve({ port: 0, fetch: tracker.app.fetch, idleTimeout: 60 });
+  // Every answer is checked against the OpenAPI document; stop() fails on any it does not describe.
+  const checked = checkedFetch((request) => tracker.app.fetch(request));
+  const server = Bun.serve({ port: 0, fetch: checked.fetch, idleTimeout: 60 });
   return {
     url: `http://127.0.0.1:${server.port}`,
     config,
@@ -38,6 +41,7 @@ export async function startTestServer(
       server.stop(true);
       await tracker.stop();
       temp?.cleanup();
+      checked.assertDescribed();
     },
   };
 }

@@ -1,5 +1,6 @@
 /**
- * An in-process tracker for route and engine tests: real database file, real app (`app.request`),
+ * An in-process tracker for route and engine tests: real database file, real app (`app.request`, every
+ * answer held against the OpenAPI document),
  * a ManualClock, and the engine driven explicitly (`drain`) instead of by timers.
  */
 import type { ActionView } from "../../src/actions/view";
@@ -8,6 +9,7 @@ import { handlers } from "../../src/engine/handlers";
 import type { RunDeps } from "../../src/engine/run-action";
 import { ManualClock } from "../../src/lib/clock";
 import { startProcess } from "../../src/process";
+import { checkedRequest } from "./contract";
 import { bearer, type Person, tempDir, testConfig } from "./env";
 
 export async function startTestTracker(env: Record<string, string> = {}) {
@@ -15,7 +17,8 @@ export async function startTestTracker(env: Record<string, string> = {}) {
   const clock = new ManualClock(Date.now());
   const config = testConfig(dir.path, { ROLE: "api", ...env });
   const tracker = await startProcess(config, { clock, log: () => {}, workerId: "test-worker" });
-  const request = (path: string, init?: RequestInit) => tracker.app.request(path, init);
+  // Every answer is checked against the OpenAPI document (contract.ts).
+  const request = checkedRequest((path, init) => tracker.app.request(path, init));
   return {
     tracker,
     clock,

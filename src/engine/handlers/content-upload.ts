@@ -13,10 +13,10 @@
 
 import type { BlobStore } from "../../content/blob-store";
 import { formatSize, inspectPackage, type PackageInfo } from "../../content/package";
-import type { UploadedFile } from "../../http/multipart";
 import { safeFileName } from "../../lib/file-name";
 import type { ActionHandler, IntakeContext, ReportLine, StagedItem, Stager } from "../handler";
 import { type CourseContent, createCoursesStatement, findCourse } from "../portal-data/courses";
+import type { UploadedFile } from "../submission";
 
 /** A staged package: where its bytes wait and what the report calls it. */
 export interface PackageItem {

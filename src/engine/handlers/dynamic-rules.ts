@@ -10,12 +10,12 @@
  * The report lists only problems: a user whose email has no domain, under an emailDomain rule.
  */
 import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
+import type { FieldProblem } from "../../actions/errors";
 import { ROLES } from "../../actions/model";
 import type { ParamsOf } from "../../actions/params";
+import type { Principal } from "../../actions/principal";
 import type { Db } from "../../db/client";
 import { groups, users } from "../../db/schema";
-import type { Principal } from "../../http/auth";
-import type { FieldProblem } from "../../http/problem";
 import type { ActionHandler, EngineContext, ReportLine, StagedItem, Stager } from "../handler";
 import { WholeActionError } from "../handler";
 import { findGroup, unknownGroupProblem } from "../portal-data/lookups";

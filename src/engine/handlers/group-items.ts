@@ -6,10 +6,10 @@
  * The members are those of the group at that moment; later joiners are not included.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
+import type { FieldProblem } from "../../actions/errors";
+import type { Principal } from "../../actions/principal";
 import type { Db } from "../../db/client";
 import { groupMembers, users } from "../../db/schema";
-import type { Principal } from "../../http/auth";
-import type { FieldProblem } from "../../http/problem";
 import type { ApplyResult, EngineContext, ReportLine, StagedItem, Stager, Statement } from "../handler";
 import { WholeActionError } from "../handler";
 import { type EnrollmentState, enrollmentsOf, type Pair, pairKey } from "../portal-data/enrollments";

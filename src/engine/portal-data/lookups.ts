@@ -4,9 +4,9 @@
  * within D1's 100-parameter limit. Names and codes match exactly; emails are stored lower-cased.
  */
 import { and, eq, sql } from "drizzle-orm";
+import type { FieldProblem } from "../../actions/errors";
 import type { Db } from "../../db/client";
 import { courses, groups, users } from "../../db/schema";
-import type { FieldProblem } from "../../http/problem";
 
 export interface GroupRef {
   id: number;

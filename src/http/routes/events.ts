@@ -1,43 +1,78 @@
 /** `GET /v1/events`: the caller's own action events as Server-Sent Events, resumable with Last-Event-ID. */
-import { Hono } from "hono";
-import { describeRoute } from "hono-openapi";
+import * as v from "valibot";
 import { eventStreamResponse } from "../../events/stream";
-import type { AppEnv } from "../env";
-import { HttpProblem, invalid } from "../problem";
+import { AUTH_PROBLEMS, problem, problems } from "../answers";
+import { HttpProblem } from "../problem";
+import { defineRoute, type Route } from "../route";
 
-function lastEventIdOf(header: string | undefined, query: string | undefined): number | null {
-  const raw = header ?? query;
-  if (raw === undefined || raw === "") return null;
-  if (!/^\d{1,15}$/.test(raw.trim())) {
-    throw invalid(
-      [{ path: "Last-Event-ID", message: "Last-Event-ID must be an event id from this stream" }],
-      400,
-    );
-  }
-  return Number(raw.trim());
-}
+const eventId = (where: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{0,15}$/, `${where} must be an event id from this stream`),
+      v.description(
+        "The `id:` of the last event received: every later event is replayed, in order, none twice.",
+      ),
+      v.metadata({ examples: ["1042"] }),
+    ),
+  );
 
-export const eventRoutes = new Hono<AppEnv>().get(
-  "/",
-  describeRoute({
-    summary: "Live stream of one's own action events (text/event-stream)",
-    description:
-      "Events `action.status` and `action.progress`, each with an `id:` that only grows and the action as `data:`. Send `Last-Event-ID` (or `?lastEventId=`) to replay what was missed.",
-  }),
-  (c) => {
-    const { db, hub, openStream } = c.get("services");
+const EXAMPLE_STREAM =
+  "retry: 2000\nid: 1041\n: connected\n\n" +
+  'id: 1042\nevent: action.progress\ndata: {"referenceId":"BA-7K3Q9X2M","status":"in_progress",…}\n\n' +
+  ": keep-alive\n\n";
+
+export const streamEvents = defineRoute({
+  operationId: "streamEvents",
+  method: "GET",
+  path: "/v1/events",
+  tag: "events",
+  summary: "Live stream of one's own action events",
+  description:
+    "Events `action.status` and `action.progress`, each with an `id:` that only grows and the action " +
+    "(`#/components/schemas/Action`) as `data:`. A comment line at least every 15 s keeps the stream alive. " +
+    "Resume with `Last-Event-ID` (or `?lastEventId=`, for clients that cannot set headers).",
+  auth: ["bearer", "cookie"],
+  cache: "no-cache, no-transform",
+  input: {
+    query: v.object({ lastEventId: eventId("lastEventId") }),
+    headers: v.object({ "Last-Event-ID": eventId("Last-Event-ID") }),
+  },
+  answers: {
+    200: {
+      description:
+        "The stream (`Cache-Control: no-cache, no-transform`, `X-Accel-Buffering: no`; never compressed).",
+      content: {
+        "text/event-stream": {
+          schema: { type: "string", description: "SSE frames; each event's `data:` is an Action as JSON." },
+          examples: { stream: { summary: "A resumed stream", value: EXAMPLE_STREAM } },
+        },
+      },
+      headers: {
+        "X-Accel-Buffering": {
+          description: "Tells proxies not to buffer.",
+          schema: v.literal("no"),
+          required: true,
+        },
+      },
+    },
+    ...problems(400, ...AUTH_PROBLEMS),
+    429: problem(429, "The caller already has MAX_STREAMS_PER_PERSON open streams; close one first."),
+  },
+  handler: (c, { query, headers }) => {
+    const { db, hub, openStream, config } = c.get("services");
     const principal = c.get("principal");
+    const given = headers["Last-Event-ID"] || query.lastEventId;
     const request = {
       owner: { portal: principal.portal, sub: principal.sub },
-      lastEventId: lastEventIdOf(c.req.header("last-event-id"), c.req.query("lastEventId")),
+      lastEventId: given ? Number(given) : null,
       signal: c.req.raw.signal,
     };
     if (openStream) return openStream(request);
-    const { maxStreamsPerPerson } = c.get("services").config;
-    if (hub.countOf(request.owner) >= maxStreamsPerPerson) {
+    if (hub.countOf(request.owner) >= config.maxStreamsPerPerson) {
       throw new HttpProblem(
         429,
-        `You already have ${maxStreamsPerPerson} open streams; close one (another tab) first.`,
+        `You already have ${config.maxStreamsPerPerson} open streams; close one (another tab) first.`,
         {
           type: "/problems/too-many-streams",
           headers: { "retry-after": "10" },
@@ -47,4 +82,6 @@ export const eventRoutes = new Hono<AppEnv>().get(
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
     return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
   },
-);
+});
+
+export const eventRoutes: Route[] = [streamEvents];

@@ -1,71 +1,85 @@
 /**
- * `GET /v1/actions/:referenceId`, the hottest route: every open tracker and every polling client asks it
- * every few seconds. createApp registers it before any middleware and it answers on its own — request
- * id, authentication, the access check, the ETag, its log line and metrics — so a poll is a few map
- * lookups: no middleware chain, and no database read while the action cache holds the action (see
- * events/action-cache.ts for why that answer is never older than what the person was streamed).
+ * `GET /v1/actions/{referenceId}`, the hottest route: every open tracker and every polling client asks
+ * it every few seconds. Like every route of the table it is one handler with nothing in front of it, so
+ * Hono calls it synchronously; while the action cache holds the action, a poll is a few map lookups with
+ * no database read (see events/action-cache.ts for why that answer is never older than what the person
+ * was streamed).
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
-import { describeRoute } from "hono-openapi";
+import * as v from "valibot";
+import type { Principal } from "../../actions/principal";
 import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction } from "../../actions/repository";
+import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { type CachedAction, cacheable } from "../../events/action-cache";
-import type { Principal } from "../auth";
-import type { AppEnv, Services } from "../env";
-import { onError, principalOf, recordRequest, requestIdFrom } from "../middleware";
+import { AUTH_PROBLEMS, etag, problems } from "../answers";
+import type { AppEnv } from "../env";
 import { HttpProblem } from "../problem";
-
-const ROUTE = "/v1/actions/:referenceId";
+import { defineRoute } from "../route";
 
 export const actionNotFound = () => new HttpProblem(404, "No action with this reference ID.");
 
-/** Mounted at `/v1/actions` ahead of every middleware; `poll` is the handler from `pollHandler`. */
-export function pollRoutes(poll: ReturnType<typeof pollHandler>) {
-  return new Hono<AppEnv>().get(
-    "/:referenceId",
-    describeRoute({ summary: "One action, with an ETag (If-None-Match answers 304)" }),
-    poll,
-  );
-}
+/** The path of every route about one action. */
+export const ActionRef = v.object({
+  referenceId: v.pipe(
+    v.string(),
+    v.description("The action's reference ID, read forgivingly (any case; O for 0, I and L for 1)."),
+    v.metadata({ examples: ["BA-7K3Q9X2M"] }),
+  ),
+});
 
-export function pollHandler(services: Services) {
-  return (c: Context<AppEnv>): Response | Promise<Response> => {
-    const started = performance.now();
-    const id = requestIdFrom(c.req.raw.headers.get("x-request-id"));
-    let answer: Response | Promise<Response>;
-    try {
-      answer = poll(c, services, principalOf(c, services), id);
-    } catch (error) {
-      answer = failed(c, id, error);
-    }
-    if (answer instanceof Response) return recorded(services, c, id, started, answer);
-    return answer
-      .catch((error) => failed(c, id, error))
-      .then((res) => recorded(services, c, id, started, res));
-  };
-}
+const CACHE = "private, no-cache";
 
-function failed(c: Context<AppEnv>, id: string, error: unknown): Response {
-  c.set("requestId", id);
-  return onError(error as Error, c);
-}
-
-function recorded(services: Services, c: Context<AppEnv>, id: string, started: number, res: Response) {
-  recordRequest(services, id, c.req.method, ROUTE, res.status, started);
-  return res;
-}
+export const pollAction = defineRoute({
+  operationId: "getAction",
+  method: "GET",
+  path: "/v1/actions/{referenceId}",
+  tag: "actions",
+  summary: "One action, with its ETag",
+  description: "Send the ETag back as `If-None-Match`: `304` while nothing changed.",
+  auth: ["bearer", "cookie"],
+  cache: CACHE,
+  input: {
+    params: ActionRef,
+    headers: v.object({
+      "If-None-Match": v.optional(
+        v.pipe(
+          v.string(),
+          v.description("ETags seen before (`*` or a list): `304` when one is still current."),
+          v.metadata({ examples: ['"BA-7K3Q9X2M.7"'] }),
+        ),
+      ),
+    }),
+  },
+  answers: {
+    200: {
+      description: "The action.",
+      content: {
+        "application/json": {
+          schema: ActionViewSchema,
+          examples: { action: { summary: "An action", value: EXAMPLE_ACTION } },
+        },
+      },
+      headers: { ETag: etag },
+    },
+    304: { description: "Not modified since the ETag sent in `If-None-Match`.", headers: { ETag: etag } },
+    ...problems(...AUTH_PROBLEMS, 404),
+  },
+  handler: (c, { params, headers }) =>
+    poll(c, params.referenceId, headers["If-None-Match"] ?? null, c.get("principal"), c.get("requestId")),
+});
 
 /** From the cache when it holds the action at least as new as the client's ETag; else from the database. */
 function poll(
   c: Context<AppEnv>,
-  { db, actionCache }: Services,
+  referenceId: string,
+  ifNoneMatch: string | null,
   who: Principal,
   id: string,
 ): Response | Promise<Response> {
-  const ref = normalizeReferenceId(c.req.param("referenceId") ?? "");
+  const { db, actionCache } = c.get("services");
+  const ref = normalizeReferenceId(referenceId);
   if (!ref) throw actionNotFound();
-  const ifNoneMatch = c.req.raw.headers.get("if-none-match");
   const cached = actionCache?.get(ref);
   // The usual poll sends no ETag or the current one: no parsing needed.
   if (
@@ -82,7 +96,7 @@ function poll(
 function answer(entry: CachedAction, who: Principal, ifNoneMatch: string | null, id: string): Response {
   // Someone else's action is answered exactly like one that does not exist.
   if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw actionNotFound();
-  const headers = { etag: entry.etag, "cache-control": "private, no-cache", "x-request-id": id };
+  const headers = { etag: entry.etag, "cache-control": CACHE, "x-request-id": id };
   if (matchesEtag(ifNoneMatch, entry.etag)) return new Response(null, { status: 304, headers });
   return new Response(entry.body, { headers: { ...headers, "content-type": "application/json" } });
 }

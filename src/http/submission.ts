@@ -1,8 +1,9 @@
 /**
- * Reads `POST /v1/actions` into a Submission: JSON or multipart, every problem named at once
- * (400 malformed, 413 too large, 415 wrong media type, 422 invalid fields).
+ * Boundary work: reads the body of `POST /v1/actions` into the engine's Submission, JSON or multipart,
+ * every problem named at once (400 malformed, 413 too large, 415 wrong media type, 422 invalid fields).
  */
 import * as v from "valibot";
+import type { FieldProblem } from "../actions/errors";
 import type { ActionType } from "../actions/model";
 import {
   FILE_TYPES,
@@ -12,21 +13,11 @@ import {
   PARAMS_SCHEMAS,
   SINGLE_FILE_TYPES,
 } from "../actions/params";
-import type { AppConfig } from "../http/env";
-import { boundaryOf, type MultipartBody, readMultipart, type UploadedFile } from "../http/multipart";
-import { type FieldProblem, HttpProblem, invalid } from "../http/problem";
-import type { UploadSpool } from "../http/upload-spool";
-
-export interface Submission {
-  type: ActionType;
-  params: Record<string, unknown>;
-  files: UploadedFile[];
-  scheduledFor: number | null;
-  notify: boolean;
-  idempotencyKey: string | null;
-  /** Removes the upload's spooled files; call once the request is done with them. */
-  dispose(): Promise<void>;
-}
+import type { Submission } from "../engine/submission";
+import type { AppConfig } from "./env";
+import { boundaryOf, type MultipartBody, readMultipart } from "./multipart";
+import { HttpProblem, invalid } from "./problem";
+import type { UploadSpool } from "./upload-spool";
 
 const nothingToDispose = async () => {};
 
@@ -41,15 +32,8 @@ export async function readSubmission(
   config: Pick<AppConfig, "maxUploadBytes">,
   spool?: () => UploadSpool,
 ): Promise<Submission> {
+  // The route table has checked the key's form, the media type and a declared length (run-route.ts).
   const idempotencyKey = request.headers.get("idempotency-key");
-  if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-    throw invalid(
-      [{ path: "Idempotency-Key", message: "Idempotency-Key must be 1 to 200 visible ASCII characters" }],
-      400,
-    );
-  }
-  const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType === "application/json") return readJson(request, idempotencyKey);
@@ -86,15 +70,24 @@ async function readJson(request: Request, idempotencyKey: string | null): Promis
   let body: unknown;
   try {
     body = await request.json();
-  } catch {
+  } catch (error) {
+    // A body without a length that grew past its limit (src/http/run-route.ts) stays a 413.
+    if (error instanceof HttpProblem) throw error;
     throw invalid([{ path: "(body)", message: "The body is not valid JSON." }], 400);
   }
   const parsed = v.safeParse(JsonSubmission, body);
   if (!parsed.success) {
-    // Name every problem at once: the params too, whenever the type says what they should be.
+    // Name every problem at once: the params too, whenever the type says what they should be (and
+    // params was an object: a params that is not one is already named, once).
     const problems = issuesToProblems(parsed.issues);
     const type = (body as { type?: unknown } | null)?.type;
-    if (typeof type === "string" && type in PARAMS_SCHEMAS && !FILE_TYPES.has(type as ActionType)) {
+    const paramsNamed = problems.some((problem) => problem.path === "params");
+    if (
+      typeof type === "string" &&
+      type in PARAMS_SCHEMAS &&
+      !FILE_TYPES.has(type as ActionType) &&
+      !paramsNamed
+    ) {
       checkParams(type as ActionType, (body as { params?: unknown }).params, problems);
     }
     throw invalid(problems);
