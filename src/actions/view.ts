@@ -56,6 +56,12 @@ export interface ActionView {
   version: number;
 }
 
+/** One page of `GET /v1/actions`, newest first; `nextCursor` fetches the next page (null on the last). */
+export interface ActionPage {
+  items: ActionView[];
+  nextCursor: string | null;
+}
+
 const iso = (ms: number | null): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 

@@ -6,7 +6,7 @@ import { isFinal, statusLabel } from "../../actions/model";
 import { issuesToProblems, JsonSubmission, ListQuerySchema, MultipartSubmission } from "../../actions/params";
 import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction, listOwnActions } from "../../actions/repository";
-import { toView } from "../../actions/view";
+import { type ActionPage, toView } from "../../actions/view";
 import { cancelAction } from "../../engine/cancel";
 import { submitAction } from "../../engine/intake";
 import { readSubmission } from "../../engine/submit-request";
@@ -100,7 +100,7 @@ export const actionRoutes = new Hono<AppEnv>()
       return c.json({
         items: page.items.map(toView),
         nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null,
-      });
+      } satisfies ActionPage);
     },
   )
   .post(
