@@ -1,7 +1,7 @@
 /**
  * The tracker page at `GET /`: a small HTML shell plus one script and one stylesheet, served as
  * content-hashed assets (cached for a year, immutable) so the HTML itself can be revalidated cheaply.
- * The script comes from `#client-bundle`: built by Bun at start in the Bun process, prebuilt by
+ * Script and styles come from `#client-bundle`: built by Bun at start in the Bun process, prebuilt by
  * `wrangler deploy` for Workers (package.json "imports"); the same bytes either way.
  * A strict CSP (scripts and styles from 'self' only, Trusted Types with no policy) means no inline code
  * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` signs a
@@ -16,12 +16,11 @@ import { signToken } from "../http/auth";
 import type { AppEnv } from "../http/env";
 import { setSessionCookie } from "../http/routes/session";
 import { type Asset, type PageAssets, pageAssets } from "./assets";
-import { PAGE_CSS } from "./page-style";
 
 let assets: Promise<PageAssets> | null = null;
 /** The page's files, made once per process (or isolate) from the client bundle. */
 export const trackerPage = (): Promise<PageAssets> =>
-  (assets ??= clientBundle().then((bundle) => pageAssets(bundle.script, PAGE_CSS)));
+  (assets ??= clientBundle().then((bundle) => pageAssets(bundle.script, bundle.styles)));
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
