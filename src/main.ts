@@ -2,7 +2,6 @@
 import { ConfigError, parseConfig } from "./config";
 import { devSignInHint } from "./dev/sign-in-hint";
 import { startProcess } from "./process";
-import { trackerPage } from "./ui/routes";
 
 let config: ReturnType<typeof parseConfig>;
 try {
@@ -44,11 +43,6 @@ console.log(
   }),
 );
 if (server && !config.production) console.log(devSignInHint(config, server.port ?? config.port));
-// The page's script and styles are bundled now that requests are answered, so its first load is not kept waiting.
-if (server)
-  trackerPage().catch((error) =>
-    console.error(JSON.stringify({ level: "error", msg: "page build failed", error: String(error) })),
-  );
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -1,7 +1,8 @@
 /**
  * `#client-bundle` in the Bun process (package.json "imports"): the page's script and styles, built by
- * Bun.build once per process. main.ts starts the build as soon as the server listens (off the path to the
- * first answered request; it takes ~50–90 ms on its own threads); otherwise the page's first request does.
+ * Bun.build once per process. An api process starts the build once it is set up (process.ts), so it runs
+ * (~50–90 ms, on Bun's own threads) beside the server's start rather than before it; else the first
+ * request of the page does.
  * Workers resolve the same import to the module `wrangler deploy` prebuilt (scripts/build-client.ts).
  */
 import { buildClient, type ClientBundle } from "./build";
