@@ -60,7 +60,7 @@ export class ActionList {
     this.listed.add(ref);
   }
 
-  /** Forgets what is shown (rows are kept for reuse) and shows "Loading…" until the next page arrives. */
+  /** Shows "Loading…" until the next first page replaces what is shown (rows are kept for reuse). */
   startOver(): void {
     this.loaded = false;
     this.renderFooter();

@@ -10,7 +10,7 @@ import { clearFilters, restoreFilters, syncUrl } from "./filters";
 import { timeZoneName } from "./format";
 import { ActionList } from "./list";
 import { LiveStream } from "./live";
-import { checkSession, isSignedIn, onSignedOut, signOut } from "./session";
+import { checkSession, isSignedIn, onSignedOut, type SessionPerson, signOut } from "./session";
 import { showNotice, ui } from "./shell";
 import { ActionStore } from "./store";
 import { showTarget } from "./target";
@@ -47,7 +47,7 @@ async function start(): Promise<void> {
   });
   ui.more.addEventListener("click", () => list.loadPage(false).catch(() => {}));
   ui.signOut.addEventListener("click", signOut);
-  let who = null;
+  let who: SessionPerson | null = null;
   try {
     who = await checkSession();
   } catch {
