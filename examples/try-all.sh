@@ -2,10 +2,12 @@
 # Starts every action type against a running tracker (npm start), in an order where each one's
 # prerequisites exist, waits for each to end, and prints its status and counts.
 #   bash examples/try-all.sh            # TRACKER_URL defaults to http://localhost:8787
+# The actions are the demo admin's (npm run token's default person), the person the development sign-in
+# link signs in, so they show on the page; set TOKEN to act as someone else.
 set -euo pipefail
 cd "$(dirname "$0")"
 URL="${TRACKER_URL:-http://localhost:8787}"
-TOKEN="${TOKEN:-$(cd .. && npm run -s token -- --sub u-1 --portal p1 --role admin --email ada@example.com --name "Ada Admin")}"
+TOKEN="${TOKEN:-$(cd .. && npm run -s token)}"
 AUTH=(-H "Authorization: Bearer $TOKEN")
 
 # Waits for an action to end and prints one line about it.
@@ -39,4 +41,5 @@ wait_for "$step1"
 step2=$(curl -s "${AUTH[@]}" "$URL/v1/actions?type=content_replace&limit=2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).items.find(a=>a.step===2).referenceId))')
 wait_for "$step2"
 wait_for "$(json reminder.json)"
-echo "Error reports: GET $URL/v1/actions/<ref>/error-report; the page: $URL/"
+echo "Error reports: GET $URL/v1/actions/<ref>/error-report"
+echo "The page: $URL/dev/sign-in (development: signs in as the demo admin, who started these)"

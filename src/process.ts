@@ -33,6 +33,7 @@ import { createMailSender, type MailSender } from "./mail/sender";
 import { Metrics } from "./metrics/metrics";
 import { engineObserver, transitionLogger } from "./metrics/observe";
 import { expireReports } from "./reports/expiry";
+import { trackerPage } from "./ui/routes";
 
 export const HEARTBEAT_MS = 10_000;
 
@@ -107,6 +108,10 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     },
   };
   const app = createApp(services);
+  // The page's script and styles are bundled now, on Bun's own threads, so its first load is not kept waiting.
+  if (config.role !== "worker") {
+    trackerPage().catch((error) => log({ level: "error", msg: "page build failed", error: String(error) }));
+  }
 
   /** The clock jobs: plain functions on a croner schedule; `protect` keeps one run of each at a time. */
   const jobs: Cron[] = [];

@@ -40,6 +40,12 @@ export interface ActionSnapshot {
 /** The public JSON of an action: its type follows from the schema that documents it (view-schema.ts). */
 export type ActionView = v.InferOutput<typeof ActionViewSchema>;
 
+/** One page of `GET /v1/actions`, newest first; `nextCursor` fetches the next page (null on the last). */
+export interface ActionPage {
+  items: ActionView[];
+  nextCursor: string | null;
+}
+
 const iso = (ms: number | null): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 

@@ -1,53 +1,26 @@
 /**
  * The tracker page at `GET /`: a small HTML shell plus one script and one stylesheet, served as
  * content-hashed assets (cached for a year, immutable) so the HTML itself can be revalidated cheaply.
- * Everything is built once from strings in memory, so it serves the same on Bun and at the edge.
+ * Script and styles come from `#client-bundle`: built by Bun at start in the Bun process, prebuilt by
+ * `wrangler deploy` for Workers (package.json "imports"); the same bytes either way.
  * A strict CSP (scripts and styles from 'self' only, Trusted Types with no policy) means no inline code
  * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` signs a
  * token for the demo admin and sets the session cookie: one click from `npm start` to a live page.
  */
+
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { clientBundle } from "#client-bundle";
 import { DEMO_ADMIN } from "../dev/sign-in-hint";
 import { signToken } from "../http/auth";
 import type { AppEnv } from "../http/env";
 import { setSessionCookie } from "../http/routes/session";
-import { renderPage } from "./page";
-import { PAGE_JS } from "./page-live";
-import { PAGE_CSS } from "./page-style";
+import { type Asset, type PageAssets, pageAssets } from "./assets";
 
-/** FNV-1a: a cache-busting fingerprint, not a security hash; runtime-agnostic and synchronous. */
-function fingerprint(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(36);
-}
-
-interface Asset {
-  body: string;
-  type: string;
-  etag: string;
-}
-
-function asset(body: string, type: string): Asset & { hash: string } {
-  const hash = fingerprint(body);
-  return { body, type, etag: `"${hash}"`, hash };
-}
-
-const css = asset(PAGE_CSS, "text/css; charset=utf-8");
-const js = asset(PAGE_JS, "text/javascript; charset=utf-8");
-export const ASSET_PATHS = { css: `/assets/tracker.${css.hash}.css`, js: `/assets/tracker.${js.hash}.js` };
-
-const pages = {
-  dev: asset(renderPage({ cssPath: ASSET_PATHS.css, jsPath: ASSET_PATHS.js, devSignIn: true }), "text/html"),
-  production: asset(
-    renderPage({ cssPath: ASSET_PATHS.css, jsPath: ASSET_PATHS.js, devSignIn: false }),
-    "text/html",
-  ),
-};
+let assets: Promise<PageAssets> | null = null;
+/** The page's files, made once per process (or isolate) from the client bundle. */
+export const trackerPage = (): Promise<PageAssets> =>
+  (assets ??= clientBundle().then((bundle) => pageAssets(bundle.script, bundle.styles)));
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -86,13 +59,15 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : "/");
 
 export const uiRoutes = new Hono<AppEnv>()
-  .get("/", (c) => {
-    const page = c.get("services").config.production ? pages.production : pages.dev;
+  .get("/", async (c) => {
+    const { html } = await trackerPage();
     // The shell is the same for everyone; revalidate so a deploy shows up on the next load.
-    return serve(c, { ...page, type: "text/html; charset=utf-8" }, "no-cache");
+    return serve(c, c.get("services").config.production ? html.production : html.dev, "no-cache");
   })
-  .get(ASSET_PATHS.css, (c) => serve(c, css, IMMUTABLE))
-  .get(ASSET_PATHS.js, (c) => serve(c, js, IMMUTABLE))
+  .get("/assets/:file", async (c) => {
+    const item = (await trackerPage()).byPath.get(c.req.path);
+    return item ? serve(c, item, IMMUTABLE) : c.notFound();
+  })
   .get("/dev/sign-in", (c) => {
     const { config, clock } = c.get("services");
     if (config.production) return c.notFound();
@@ -102,11 +77,3 @@ export const uiRoutes = new Hono<AppEnv>()
     c.header("cache-control", "no-store");
     return c.redirect(safeNext(c.req.query("next")), 303);
   });
-
-/** The total bytes a first visit downloads (HTML, script, styles): the issue's budget is 50 KB. */
-export function pageWeight(): { html: number; js: number; css: number; total: number } {
-  const size = (text: string) => new TextEncoder().encode(text).byteLength;
-  const html = size(pages.dev.body);
-  const total = html + size(js.body) + size(css.body);
-  return { html, js: size(js.body), css: size(css.body), total };
-}

@@ -4,7 +4,7 @@ import { isFinal, statusLabel } from "../../actions/model";
 import { ListQuerySchema } from "../../actions/params";
 import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction, listOwnActions } from "../../actions/repository";
-import { toView } from "../../actions/view";
+import { type ActionPage, toView } from "../../actions/view";
 import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { cancelAction } from "../../engine/cancel";
 import { etagOf } from "../../events/action-cache";
@@ -65,7 +65,7 @@ export const listActions = defineRoute({
     return c.json({
       items: page.items.map(toView),
       nextCursor: page.nextBeforeId ? encodeCursor(page.nextBeforeId) : null,
-    });
+    } satisfies ActionPage);
   },
 });
 

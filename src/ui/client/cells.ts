@@ -1,0 +1,117 @@
+/**
+ * The pieces an action is shown with, each built from an `ActionView` (the API's own type): its type and
+ * file, status badge, progress, times and error report. Rows use them; other views of an action can too.
+ */
+import { STATUSES, type Status } from "../../actions/model";
+import type { ActionView } from "../../actions/view";
+import { type Child, h, icon } from "./dom";
+import { fullTime, num, plural, when } from "./format";
+
+const isStatus = (value: string): value is Status => (STATUSES as readonly string[]).includes(value);
+
+/** A `<time>` ("Today, 14:05") with the full date as its tooltip, or a dash when there is none. */
+export function timeEl(iso: string | null, prefix = ""): HTMLElement {
+  if (!iso) return h("span", { class: "muted", "aria-label": "none" }, "—");
+  return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== ""));
+}
+
+/** A same-origin path from the API, or null: an attribute never takes a scheme-bearing URL. */
+export const safePath = (url: unknown): string | null =>
+  typeof url === "string" && /^\/(?![/\\])/.test(url) ? url : null;
+
+/** The status as a badge: its own icon shape and its label, never colour alone. */
+export function badge(v: ActionView): HTMLElement {
+  const status = isStatus(v.status) ? v.status : "not_started";
+  return h(
+    "span",
+    { class: `badge s-${status}`, "data-status": status },
+    icon(status),
+    h("span", null, v.statusLabel),
+  );
+}
+
+export function actionCell(v: ActionView): Child[] {
+  const type = h("div", { class: "type" }, v.typeLabel);
+  if (v.steps > 1) type.append(h("span", { class: "step" }, `Step ${v.step} of ${v.steps}`));
+  const file = v.fileName
+    ? h("div", { class: "sub", title: v.fileName }, icon("file"), h("span", null, v.fileName))
+    : null;
+  return [type, file];
+}
+
+/** The progress bar: succeeded (or running) and errors, as shares of the total. */
+export function bar(v: ActionView): HTMLElement {
+  const p = v.progress;
+  const pct = (n: number) => `${p.total > 0 ? Math.min(100, (n / p.total) * 100) : 0}%`;
+  const el = h("div", {
+    class: "bar",
+    role: "progressbar",
+    "aria-valuemin": 0,
+    "aria-valuemax": p.total,
+    "aria-valuenow": p.processed,
+    "aria-label": `Progress of ${v.referenceId}`,
+    "aria-valuetext": `${num.format(p.processed)} of ${num.format(p.total)} processed`,
+  });
+  const ok = h("span", { class: v.status === "in_progress" ? "run" : "ok" });
+  const err = h("span", { class: "err" });
+  ok.style.width = pct(p.succeeded);
+  err.style.width = pct(p.errors);
+  el.append(ok, err);
+  return el;
+}
+
+export function progressCell(v: ActionView): Child[] {
+  const p = v.progress;
+  const out: Child[] = [];
+  if (v.status === "scheduled" && v.scheduledFor) {
+    out.push(h("div", { class: "small muted" }, timeEl(v.scheduledFor, "Starts ")));
+  } else if (v.status === "not_started") {
+    out.push(h("div", { class: "small muted" }, "Waiting for a worker"));
+  }
+  const neverStarted = v.status === "cancelled" && p.processed === 0;
+  const started = v.status !== "scheduled" && v.status !== "not_started" && !neverStarted;
+  if (p.total > 0 && started) {
+    const counts = h(
+      "div",
+      { class: "counts" },
+      h("span", null, `${num.format(p.processed)} / ${num.format(p.total)}`),
+    );
+    if (p.errors) counts.append(h("span", { class: "e" }, plural(p.errors, "error")));
+    if (p.warnings) counts.append(h("span", { class: "w" }, plural(p.warnings, "warning")));
+    if (v.status === "in_progress") {
+      counts.append(h("span", { class: "pct" }, `${Math.floor((p.processed / p.total) * 100)}%`));
+    }
+    out.push(bar(v), counts);
+  }
+  if (v.failureReason) out.push(h("div", { class: "reason" }, v.failureReason));
+  else if (neverStarted) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));
+  if (!out.length) out.push(h("span", { class: "muted" }, "—"));
+  return out;
+}
+
+/** The error report: a download link with "available until", "Expired", or a dash. */
+export function reportCell(v: ActionView): Child[] {
+  const r = v.errorReport;
+  if (!r) return [h("span", { class: "muted" }, "—")];
+  const until = r.expiresAt ? when(r.expiresAt) : null;
+  if (r.expired) {
+    const title = until ? `It was available until ${until}` : "";
+    return [h("span", { class: "expired", title }, icon("clock"), "Expired")];
+  }
+  const href = safePath(r.url);
+  if (!href) return [h("span", { class: "muted" }, r.name)];
+  return [
+    h(
+      "a",
+      {
+        class: "report",
+        href,
+        title: r.name,
+        "aria-label": `Download error report ${r.name} of ${v.referenceId}`,
+      },
+      icon("download"),
+      h("span", null, "Download CSV"),
+    ),
+    until ? h("div", { class: "small muted" }, `Available until ${until}`) : null,
+  ];
+}

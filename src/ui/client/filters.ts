@@ -1,0 +1,51 @@
+/**
+ * The list's filters (status and type, each a comma list the API understands) and the page's address:
+ * filters and `?ref=` live in the URL, so a reload or a shared link shows the same thing.
+ */
+import type { ActionView } from "../../actions/view";
+import { ui } from "./shell";
+
+export const isFiltered = () => !!(ui.status.value || ui.type.value);
+
+/** Whether an action belongs in the list under the current filters. */
+export function matches(v: ActionView): boolean {
+  const statuses = ui.status.value;
+  const types = ui.type.value;
+  return (
+    (!statuses || statuses.split(",").includes(v.status)) && (!types || types.split(",").includes(v.type))
+  );
+}
+
+/** The query of `GET /v1/actions` for the current filters. */
+export function listQuery(limit: number, cursor: string | null = null): URLSearchParams {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (ui.status.value) query.set("status", ui.status.value);
+  if (ui.type.value) query.set("type", ui.type.value);
+  if (cursor) query.set("cursor", cursor);
+  return query;
+}
+
+export function clearFilters(): void {
+  ui.status.value = ui.type.value = "";
+}
+
+/** The filters from the address, where they name an option the page offers. */
+export function restoreFilters(params: URLSearchParams): void {
+  for (const [select, key] of [
+    [ui.status, "status"],
+    [ui.type, "type"],
+  ] as const) {
+    const value = params.get(key);
+    if (value && [...select.options].some((o) => o.value === value)) select.value = value;
+  }
+}
+
+/** Writes the filters and the targeted reference into the address, without a new history entry. */
+export function syncUrl(target: string | null): void {
+  const query = new URLSearchParams();
+  if (ui.status.value) query.set("status", ui.status.value);
+  if (ui.type.value) query.set("type", ui.type.value);
+  if (target) query.set("ref", target);
+  const search = query.toString();
+  history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
+}

@@ -1,0 +1,63 @@
+/**
+ * The tracker page's script (bundled by ../bundle/build.ts into one minified file): wires the shell's
+ * controls, checks who is signed in, then opens the one live stream and loads the first page.
+ *
+ * The pieces: `store` keeps the newest view of each action; `live` feeds it from the stream and hands each
+ * frame's changes to its subscribers; `list` is one such subscriber. A view of one action subscribes the
+ * same way, so the page keeps a single EventSource whatever it shows.
+ */
+import { clearFilters, restoreFilters, syncUrl } from "./filters";
+import { timeZoneName } from "./format";
+import { ActionList } from "./list";
+import { LiveStream } from "./live";
+import { checkSession, isSignedIn, onSignedOut, type SessionPerson, signOut } from "./session";
+import { showNotice, ui } from "./shell";
+import { ActionStore } from "./store";
+import { showTarget } from "./target";
+
+const params = new URLSearchParams(location.search);
+const target = params.get("ref");
+
+const store = new ActionStore();
+const list = new ActionList(store, () => {
+  clearFilters();
+  onFilter();
+});
+const live = new LiveStream(store, {
+  checkSession: async () => isSignedIn() && (await checkSession()) !== null,
+  onReopen: () => list.firstPage(),
+});
+live.subscribe((changes) => list.apply(changes));
+onSignedOut(() => live.close());
+
+function onFilter(): void {
+  syncUrl(target);
+  list.startOver();
+  list.loadPage(true).catch(() => {});
+}
+
+async function start(): Promise<void> {
+  ui.timeZone.textContent = `Times in ${timeZoneName}`;
+  restoreFilters(params);
+  ui.status.addEventListener("change", onFilter);
+  ui.type.addEventListener("change", onFilter);
+  ui.clear.addEventListener("click", () => {
+    clearFilters();
+    onFilter();
+  });
+  ui.more.addEventListener("click", () => list.loadPage(false).catch(() => {}));
+  ui.signOut.addEventListener("click", signOut);
+  let who: SessionPerson | null = null;
+  try {
+    who = await checkSession();
+  } catch {
+    showNotice("warn", "The tracker could not be reached. Reload the page to try again.");
+  }
+  if (!who) return;
+  list.renderFooter();
+  live.connect();
+  await list.loadPage(true);
+  if (target) await showTarget(target, list, store);
+}
+
+start().catch(() => {});
