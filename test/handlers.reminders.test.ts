@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { eq, like, sql } from "drizzle-orm";
 import type { ActionView } from "../src/actions/view";
 import { actions, courses, outbox } from "../src/db/schema";
-import { nextOccurrence } from "../src/engine/handlers/reminder-send";
+import { nextOccurrence } from "../src/engine/handlers/reminder-series";
 import { reminderEmail, reminderGreeting } from "../src/mail/reminder-template";
 import { manyUsers, type Portal, startPortal } from "./support/portal";
 

@@ -175,6 +175,7 @@ export async function startPortal(portal = ADA.portal) {
         publicUrl: config.publicUrl,
         reportRetentionMs: config.reportRetentionMs,
         actionTimeoutMs: config.actionTimeoutMs,
+        settings: config,
       };
       await expect(runClaimedAction(deps, claimed!, () => false)).rejects.toThrow("simulated crash");
       const after = await h.row(claimed!.referenceId);
