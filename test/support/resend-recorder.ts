@@ -60,8 +60,8 @@ export interface ResendRecorder {
   readonly log: RecordedRequest[];
   /** Requests answered 429 because they came beyond `rate`. */
   readonly rateLimited: number;
-  /** The next `n` requests answer `status` with a Resend-style error body (or `body`). */
-  failNext(n: number, status: number, body?: Record<string, unknown>): void;
+  /** The next `n` requests answer `status` with a Resend-style error body (or `body`), and `headers`. */
+  failNext(n: number, status: number, body?: Record<string, unknown>, headers?: Record<string, string>): void;
   /**
    * The next `n` requests lose their connection without an answer. With `afterAccept` the email is
    * accepted first (the answer is lost on the way back), which only the idempotency key makes safe.
@@ -80,7 +80,7 @@ export interface ResendRecorder {
 }
 
 type Script =
-  | { kind: "fail"; status: number; body?: Record<string, unknown> }
+  | { kind: "fail"; status: number; body?: Record<string, unknown>; headers?: Record<string, string> }
   | { kind: "drop"; afterAccept: boolean };
 
 const ERROR_NAMES: Record<number, string> = {
@@ -159,14 +159,14 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
     return { ok, headers };
   }
 
-  function accept(list: Record<string, unknown>[], raw: string, key: string | null, at: number): string[] {
+  function accept(list: Record<string, unknown>[], raw: string, key: string | null, entry: RecordedRequest) {
     const ids = list.map((payload) => {
       const id = crypto.randomUUID();
       emails.push({
         id,
         idempotencyKey: key,
-        request: log.length,
-        at,
+        request: log.indexOf(entry),
+        at: entry.at,
         from: String(payload.from),
         to: payload.to as string | string[],
         subject: String(payload.subject),
@@ -181,7 +181,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
     return ids;
   }
 
-  async function answer(req: Request, at: number, entry: RecordedRequest): Promise<Response> {
+  async function answer(req: Request, entry: RecordedRequest): Promise<Response> {
     const raw = await req.text();
     if (latencyMs > 0) await Bun.sleep(latencyMs);
     const url = new URL(req.url);
@@ -192,7 +192,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
     const auth = req.headers.get("authorization") ?? "";
     if (!auth.startsWith("Bearer ")) return errorResponse(401, "Missing API key.");
     if (auth.slice("Bearer ".length) !== apiKey) return errorResponse(403, "API key is invalid.");
-    const limit = rateHeaders(at);
+    const limit = rateHeaders(entry.at);
     if (!limit.ok) {
       rateLimited += 1;
       return errorResponse(429, `Too many requests: at most ${rate} per second.`, undefined, limit.headers);
@@ -204,11 +204,11 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
 
     const step = script.shift();
     if (step?.kind === "fail") {
-      return withLimit(
-        step.body
-          ? Response.json(step.body, { status: step.status })
-          : errorResponse(step.status, `Scripted failure ${step.status}.`),
-      );
+      const res = step.body
+        ? Response.json(step.body, { status: step.status })
+        : errorResponse(step.status, `Scripted failure ${step.status}.`);
+      for (const [name, value] of Object.entries(step.headers ?? {})) res.headers.set(name, value);
+      return withLimit(res);
     }
     if (step?.kind === "drop" && !step.afterAccept) return droppedConnection();
 
@@ -252,7 +252,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
       entry.replayed = true;
       ids = previous.ids;
     } else {
-      ids = accept(list, raw, key, at);
+      ids = accept(list, raw, key, entry);
       const hold = holds.shift();
       if (hold) {
         if (key) inFlight.add(key);
@@ -276,7 +276,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
       replayed: false,
     };
     log.push(entry);
-    const res = await answer(req, at, entry);
+    const res = await answer(req, entry);
     entry.status = res.status;
     return res;
   }
@@ -294,8 +294,13 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
     get rateLimited() {
       return rateLimited;
     },
-    failNext(n, status, body) {
-      const step: Script = body ? { kind: "fail", status, body } : { kind: "fail", status };
+    failNext(n, status, body, headers) {
+      const step: Script = {
+        kind: "fail",
+        status,
+        ...(body ? { body } : {}),
+        ...(headers ? { headers } : {}),
+      };
       for (let i = 0; i < n; i++) script.push(step);
     },
     dropNext(n, dropOptions = {}) {
