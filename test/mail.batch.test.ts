@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { createDatabase, type Database, type Db } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { outbox } from "../src/db/schema";
