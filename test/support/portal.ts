@@ -23,9 +23,9 @@ export interface SeedUser {
   role?: string;
 }
 
-export async function startPortal(portal = ADA.portal) {
+export async function startPortal(portal = ADA.portal, env: Record<string, string> = {}) {
   const temp = tempDir("tracker-handlers-");
-  const config = testConfig(temp.path, { ROLE: "api" });
+  const config = testConfig(temp.path, { ROLE: "api", ...env });
   const clock = new ManualClock();
   const tracker = await startProcess(config, { clock, log: () => {} });
   const { db } = tracker.services;
