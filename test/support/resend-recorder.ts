@@ -37,6 +37,8 @@ export interface RecordedRequest {
   path: string;
   status: number;
   idempotencyKey: string | null;
+  /** The client's User-Agent (the SDK sends RESEND_USER_AGENT when set: tests name each process with it). */
+  agent: string;
   /** Emails in the body (0 when it was refused before reading it). */
   emails: number;
   replayed: boolean;
@@ -68,10 +70,11 @@ export interface ResendRecorder {
    */
   dropNext(n: number, options?: { afterAccept?: boolean }): void;
   /**
-   * The next request that is accepted is recorded, then its answer waits until `release()`: the sender
-   * sits between the send and the record (for killing it there). `arrived` resolves with its key.
+   * From now on every request that is accepted is recorded, then its answer waits (in `held`) until
+   * `resume()`: its sender sits between the send and the record, for killing it there or for writing
+   * more mail while no deliverer can claim any.
    */
-  holdNext(): { arrived: Promise<string | null>; release(): void };
+  pause(): { readonly held: RecordedRequest[]; resume(): void };
   /** Delay every answer, so concurrent callers really overlap. */
   setLatency(ms: number): void;
   /** The most requests (429s included) that arrived within any `windowMs`. */
@@ -135,7 +138,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
   const script: Script[] = [];
   const byKey = new Map<string, { raw: string; ids: string[] }>();
   const inFlight = new Set<string>();
-  const holds: { arrived: (key: string | null) => void; released: Promise<void> }[] = [];
+  let paused: { held: RecordedRequest[]; released: Promise<void> } | null = null;
   let latencyMs = 0;
   let rateLimited = 0;
   const rate = options.rate;
@@ -253,11 +256,11 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
       ids = previous.ids;
     } else {
       ids = accept(list, raw, key, entry);
-      const hold = holds.shift();
-      if (hold) {
+      const pause = paused;
+      if (pause) {
         if (key) inFlight.add(key);
-        hold.arrived(key);
-        await hold.released;
+        pause.held.push(entry);
+        await pause.released;
         if (key) inFlight.delete(key);
       }
     }
@@ -272,6 +275,7 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
       path: new URL(req.url).pathname,
       status: 0,
       idempotencyKey: req.headers.get("idempotency-key"),
+      agent: req.headers.get("user-agent") ?? "",
       emails: 0,
       replayed: false,
     };
@@ -307,17 +311,20 @@ export function startResendRecorder(options: RecorderOptions = {}): ResendRecord
       const step: Script = { kind: "drop", afterAccept: dropOptions.afterAccept ?? false };
       for (let i = 0; i < n; i++) script.push(step);
     },
-    holdNext() {
-      let release = () => {};
-      let arrived: (key: string | null) => void = () => {};
+    pause() {
+      let resume = () => {};
       const released = new Promise<void>((resolve) => {
-        release = resolve;
+        resume = resolve;
       });
-      const arrival = new Promise<string | null>((resolve) => {
-        arrived = resolve;
-      });
-      holds.push({ arrived, released });
-      return { arrived: arrival, release };
+      const pause = { held: [] as RecordedRequest[], released };
+      paused = pause;
+      return {
+        held: pause.held,
+        resume() {
+          if (paused === pause) paused = null;
+          resume();
+        },
+      };
     },
     setLatency(ms) {
       latencyMs = ms;
