@@ -153,7 +153,7 @@ export async function benchMail(quick: boolean): Promise<SectionResult> {
     }
 
     const posted = Date.now();
-    const reminderRef = await post(base, "big", { type: "reminder_send", params: { course: "SAFE-1" } });
+    await post(base, "big", { type: "reminder_send", params: { course: "SAFE-1" } });
     const completions: { portal: string; ref: string }[] = [];
     for (let i = 1; i <= others; i++) {
       await Bun.sleep(spacingMs);
