@@ -6,14 +6,10 @@
  * by every deliverer, and 429s that are waited out without counting as attempts.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { asc, sql } from "drizzle-orm";
-import { createDatabase, type Database, type Db } from "../src/db/client";
-import { migrateDatabase } from "../src/db/migrate";
+import { createDatabase, type Db } from "../src/db/client";
 import { outbox } from "../src/db/schema";
-import { ManualClock } from "../src/lib/clock";
+import type { ManualClock } from "../src/lib/clock";
 import {
   completionEmailRow,
   outboxInsert,
@@ -24,33 +20,23 @@ import { type DeliverOptions, deliverOutbox, OUTBOX_LEASE_MS, type RetryPolicy }
 import { readPace, SendPace } from "../src/mail/pace";
 import { reminderEmail } from "../src/mail/reminder-template";
 import { type MailSender, ResendSender } from "../src/mail/sender";
-import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
+import { type MailSetup, mailSetup } from "./support/mail-setup";
+import type { ResendRecorder } from "./support/resend-recorder";
 
 const FROM = "Action tracker <tracker@example.com>";
 const REMINDER = reminderEmail({ code: "SEC-101", title: "Security basics" });
 
-let dir: string;
 let url: string;
-let database: Database;
 let db: Db;
 let recorder: ResendRecorder;
 let clock: ManualClock;
+let setup: MailSetup;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mail-batch-test-"));
-  url = `file:${join(dir, "tracker.db")}`;
-  database = createDatabase({ url });
-  await migrateDatabase(database, url);
-  db = database.db;
-  recorder = startResendRecorder();
-  clock = new ManualClock();
+  setup = await mailSetup("mail-batch-test-");
+  ({ url, db, recorder, clock } = setup);
 });
-
-afterEach(async () => {
-  database.close();
-  await recorder.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => setup.close());
 
 const resend = () => new ResendSender(recorder.apiKey, { baseUrl: recorder.url });
 const sleep = async (ms: number) => clock.advance(ms);

@@ -3,13 +3,9 @@
  * through RESEND_BASE_URL. Time is a ManualClock: retries and leases are reached by advancing it.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createDatabase, type Database, type Db } from "../src/db/client";
-import { migrateDatabase } from "../src/db/migrate";
+import { createDatabase, type Db } from "../src/db/client";
 import { outbox } from "../src/db/schema";
-import { ManualClock } from "../src/lib/clock";
+import type { ManualClock } from "../src/lib/clock";
 import { outboxBacklog } from "../src/mail/backlog";
 import { completionEmailRow, outboxInsert } from "../src/mail/enqueue";
 import {
@@ -21,6 +17,7 @@ import {
 } from "../src/mail/outbox";
 import { createMailSender, type MailSender, ResendSender } from "../src/mail/sender";
 import type { CompletionEmailAction } from "../src/mail/template";
+import { type MailSetup, mailSetup } from "./support/mail-setup";
 import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
 
 const FROM = "Action tracker <tracker@example.com>";
@@ -35,30 +32,22 @@ const action: CompletionEmailAction = {
   completedAt: "2026-01-05T08:59:58.000Z",
 };
 
-let dir: string;
 let url: string;
-let database: Database;
 let db: Db;
 let recorder: ResendRecorder;
 let clock: ManualClock;
+let setup: MailSetup;
 const previousBaseUrl = process.env.RESEND_BASE_URL;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "outbox-test-"));
-  url = `file:${join(dir, "tracker.db")}`;
-  database = createDatabase({ url });
-  await migrateDatabase(database, url);
-  db = database.db;
-  recorder = startResendRecorder();
+  setup = await mailSetup("outbox-test-");
+  ({ url, db, recorder, clock } = setup);
   // The SDK reads RESEND_BASE_URL when it is constructed, so set it before any ResendSender exists.
   process.env.RESEND_BASE_URL = recorder.url;
-  clock = new ManualClock();
 });
 
 afterEach(async () => {
-  database.close();
-  await recorder.stop();
-  await rm(dir, { recursive: true, force: true });
+  await setup.close();
   if (previousBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
   else process.env.RESEND_BASE_URL = previousBaseUrl;
 });
