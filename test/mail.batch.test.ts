@@ -292,6 +292,21 @@ describe("one pace for every deliverer", () => {
     expect((await readPace(db))!.pace).toBeCloseTo(0.8, 5);
   });
 
+  test("a request still in flight elsewhere (409): that unit waits alone, other mail goes on, the pace stays", async () => {
+    await remind("p1", 150);
+    recorder.failNext(1, 409, {
+      statusCode: 409,
+      name: "concurrent_idempotent_requests",
+      message: "in flight",
+    });
+    expect(await deliver()).toEqual({ sent: 50, retried: 0, failed: 0, throttled: 1, requests: 2 });
+    expect((await readPace(db))!.pace).toBe(2);
+    clock.advance(1_000);
+    expect(await deliver()).toMatchObject({ sent: 100, requests: 1 });
+    expect((await rows()).every((r) => r.status === "sent" && r.attempts === 1)).toBe(true);
+    expect(recorder.log[2]!.idempotencyKey).toBe(recorder.log[0]!.idempotencyKey);
+  });
+
   test("a stale deliverer cannot overwrite the unit that another one took over", async () => {
     await remind("p1", 3);
     let inner: Awaited<ReturnType<typeof deliver>> | null = null;

@@ -285,7 +285,7 @@ describe("ResendSender classification (real SDK, recorder)", () => {
     [500, undefined, "transient"],
     [503, undefined, "transient"],
     [429, undefined, "throttled"],
-    [409, "concurrent_idempotent_requests", "throttled"],
+    [409, "concurrent_idempotent_requests", "busy"],
     [409, "invalid_idempotent_request", "permanent"],
     [422, undefined, "rejected"],
     [400, undefined, "rejected"],

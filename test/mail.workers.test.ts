@@ -121,7 +121,10 @@ test("two worker processes at MAIL_RATE=2: every email once, none given up, comp
   const live = [started.find((w) => w !== victim)!, worker("worker-c")];
   await waitFor("a request from each live worker", async () =>
     live.every((w) => second.held.some((r) => r.agent === w.name)),
-  );
+  ).catch((error) => {
+    const requests = recorder!.log.map((r) => `${r.agent} ${r.status} ${r.emails} ${r.idempotencyKey}`);
+    throw new Error(`${(error as Error).message}; requests so far:\n${requests.join("\n")}`);
+  });
   await seedCourse("small", 10);
   const laterRefs = [await submit(admin("small"), { type: "reminder_send", params: { course: "SAFE-1" } })];
   for (let i = 1; i <= 5; i++) laterRefs.push(await submit(admin(`d${i}`), ruleAction));

@@ -81,7 +81,10 @@ export interface DeliverReport {
   retried: number;
   /** Emails given up. */
   failed: number;
-  /** Requests the provider answered with a rate limit (the emails wait, nothing is counted against them). */
+  /**
+   * Requests answered with a rate limit, or because the same request was still in flight elsewhere: their
+   * emails wait, and nothing is counted against them.
+   */
   throttled: number;
   /** Requests made. */
   requests: number;
@@ -167,7 +170,7 @@ export async function deliverOutbox(deps: DeliverDeps, options: DeliverOptions =
     }));
     const result = await deps.sender.send(emails, unit.key);
     const outcome = await record(db, unit, result, clock.now(), retry, pace);
-    if (outcome === "throttled") report.throttled += 1;
+    if (outcome === "throttled" || outcome === "busy") report.throttled += 1;
     else if (outcome !== "lost") report[outcome] += unit.rows.length;
     log({
       msg: `outbox.${outcome}`,
@@ -182,7 +185,7 @@ export async function deliverOutbox(deps: DeliverDeps, options: DeliverOptions =
   return report;
 }
 
-type Outcome = "sent" | "retried" | "failed" | "throttled" | "lost";
+type Outcome = "sent" | "retried" | "failed" | "throttled" | "busy" | "lost";
 
 /** Writes the result of one request; 'lost' when a newer claim owns the unit. */
 async function record(
@@ -200,6 +203,9 @@ async function record(
     await pace.throttled(now, result.waitMs);
     changed = await recordRetry(db, unit, result.error, now, false);
     outcome = "throttled";
+  } else if (result.outcome === "busy") {
+    changed = await recordRetry(db, unit, result.error, now + result.waitMs, false);
+    outcome = "busy";
   } else if (result.outcome === "rejected" && unit.rows.length > 1) {
     changed = await recordSplit(db, unit, result.error, now);
     outcome = "retried";

@@ -20,8 +20,13 @@ export interface OutgoingEmail {
 export const MAX_BATCH = 100;
 
 export type SendFailure =
-  /** Rate limited (429), or the same key still in flight: not an attempt; wait `waitMs`, then again. */
+  /** Rate limited (429): not an attempt; nobody sends for `waitMs`, then slower for a while. */
   | { ok: false; outcome: "throttled"; waitMs: number; error: string }
+  /**
+   * The same request is still being answered (409 concurrent_idempotent_requests: its first sender is slow
+   * or died mid-request): not an attempt, and no rate signal; this unit waits `waitMs`, other mail goes on.
+   */
+  | { ok: false; outcome: "busy"; waitMs: number; error: string }
   /** Network failure, timeout, 5xx: a retry may work; counts as an attempt. */
   | { ok: false; outcome: "transient"; error: string }
   /** The request's content was refused (400/422), so nothing was sent: a batch may be split and retried. */
@@ -70,8 +75,10 @@ export function classify(
   const status = error.statusCode;
   const text = `Resend ${status ?? "no status"} ${error.name ?? "error"}: ${error.message ?? "no message"}`;
   if (status === null || status === undefined) return { ok: false, outcome: "transient", error: text };
-  if (status === 429 || (status === 409 && error.name === "concurrent_idempotent_requests")) {
+  if (status === 429)
     return { ok: false, outcome: "throttled", waitMs: waitFromHeaders(headers), error: text };
+  if (status === 409 && error.name === "concurrent_idempotent_requests") {
+    return { ok: false, outcome: "busy", waitMs: waitFromHeaders(headers), error: text };
   }
   if (status >= 500 || status === 408) return { ok: false, outcome: "transient", error: text };
   if (status === 400 || status === 422) return { ok: false, outcome: "rejected", error: text };
