@@ -57,11 +57,7 @@ export async function hasDue(db: Db, now: number): Promise<boolean> {
 /** The best unit claimed before that is due again: one holding a completion email first, then the oldest. */
 async function dueUnit(db: Db, now: number) {
   const [unit] = await db
-    .select({
-      key: outbox.batchKey,
-      completions: sql<number>`sum(${outbox.kind} = 'completion')`,
-      since: min(outbox.nextAttemptAt),
-    })
+    .select({ key: outbox.batchKey, completions: sql<number>`sum(${outbox.kind} = 'completion')` })
     .from(outbox)
     .where(unitDue(now))
     .groupBy(outbox.batchKey)
