@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold]`: every measurement beside a
+ * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold,mail]`: every measurement beside a
  * baseline measured in the same run on this machine; prints the table and writes bench/RESULTS.md.
  * Each section is bounded in time; child processes and temp folders are cleaned up on any exit.
  */
@@ -11,6 +11,7 @@ import { benchCrossProcess } from "./cross-process";
 import { loadToolName } from "./lib/load";
 import { cleanupAll, installCleanupHooks, within } from "./lib/procs";
 import { machineLines, markdownTable, type Row, type SectionResult } from "./lib/report";
+import { benchMail } from "./mail";
 import { benchPoll } from "./poll";
 import { benchStream } from "./stream";
 import { benchUpload } from "./upload";
@@ -39,6 +40,12 @@ const sections: { key: string; title: string; budgetMs: number; run: () => Promi
     run: () => benchCrossProcess(quick),
   },
   { key: "cold", title: "Cold start", budgetMs: quick ? 15_000 : 30_000, run: () => benchColdStart() },
+  {
+    key: "mail",
+    title: "Mail at the provider's pace",
+    budgetMs: quick ? 90_000 : 240_000,
+    run: () => benchMail(quick),
+  },
 ];
 
 installCleanupHooks();

@@ -23,6 +23,14 @@ const positiveInt = (name: string) =>
     v.minValue(1, `${name} must be at least 1`),
   );
 
+const positiveNumber = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+(\.\d+)?$/, `${name} must be a number such as 2 or 0.5`),
+    v.transform(Number),
+    v.minValue(0.01, `${name} must be at least 0.01`),
+  );
+
 const cronPattern = (name: string) =>
   v.pipe(
     v.string(),
@@ -74,6 +82,11 @@ const EnvSchema = v.object({
   WORKER_LEASE: v.optional(duration("WORKER_LEASE"), "30s"),
   WORKER_CONCURRENCY: v.optional(positiveInt("WORKER_CONCURRENCY"), "4"),
   PORTAL_CONCURRENCY: v.optional(positiveInt("PORTAL_CONCURRENCY"), "2"),
+  // Mail at the provider's pace, and reminder series (issues 18 and 12).
+  MAIL_RATE: v.optional(positiveNumber("MAIL_RATE"), "2"),
+  MAIL_PORTAL_RATE: v.optional(positiveInt("MAIL_PORTAL_RATE"), "60000"),
+  REMINDER_MIN_INTERVAL: v.optional(duration("REMINDER_MIN_INTERVAL"), "1h"),
+  REMINDER_SERIES_MAX: v.optional(positiveInt("REMINDER_SERIES_MAX"), "100"),
 });
 
 export interface Config {
@@ -99,6 +112,13 @@ export interface Config {
   workerLeaseMs: number;
   workerConcurrency: number;
   portalConcurrency: number;
+  /** Send requests per second to the mail provider, for the whole deployment. */
+  mailRate: number;
+  /** Reminder emails one portal may send per hour (more wait their turn). */
+  mailPortalRate: number;
+  reminderMinIntervalMs: number;
+  /** Occurrences of one reminder series; the last one schedules no successor. */
+  reminderSeriesMax: number;
 }
 
 export class ConfigError extends Error {
@@ -151,5 +171,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     workerLeaseMs: e.WORKER_LEASE,
     workerConcurrency: e.WORKER_CONCURRENCY,
     portalConcurrency: e.PORTAL_CONCURRENCY,
+    mailRate: e.MAIL_RATE,
+    mailPortalRate: e.MAIL_PORTAL_RATE,
+    reminderMinIntervalMs: e.REMINDER_MIN_INTERVAL,
+    reminderSeriesMax: e.REMINDER_SERIES_MAX,
   };
 }

@@ -129,6 +129,8 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
   const api = config.role !== "worker";
   const worker = config.role !== "api";
   let heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Ends a mail run that waits for its next send slot when the process stops. */
+  const mailStop = new AbortController();
   if (api) {
     await tail.start();
     heartbeat = setInterval(() => hub.pingAll(), HEARTBEAT_MS);
@@ -152,8 +154,15 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     });
     every("* * * * * *", "deliver-mail", () =>
       deliverOutbox(
-        { db, sender, clock, from: config.mailFrom, log: (line) => log(line as Record<string, unknown>) },
-        { workerId },
+        {
+          db,
+          sender,
+          clock,
+          from: config.mailFrom,
+          rate: config.mailRate,
+          log: (line) => log(line as Record<string, unknown>),
+        },
+        { workerId, leaseMs: config.workerLeaseMs, signal: mailStop.signal },
       ),
     );
     every(config.expiryCron, "expire-reports", () => expireReports(db, clock.now()));
@@ -174,6 +183,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     tail,
     database,
     async stop() {
+      mailStop.abort();
       for (const job of jobs) job.stop();
       if (heartbeat) clearInterval(heartbeat);
       tail.stop();

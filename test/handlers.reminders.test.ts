@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { eq, like, sql } from "drizzle-orm";
 import type { ActionView } from "../src/actions/view";
 import { actions, courses, outbox } from "../src/db/schema";
-import { nextOccurrence } from "../src/engine/handlers/reminder-send";
+import { nextOccurrence } from "../src/engine/handlers/reminder-series";
 import { reminderEmail, reminderGreeting } from "../src/mail/reminder-template";
 import { manyUsers, type Portal, startPortal } from "./support/portal";
 
@@ -15,8 +15,9 @@ let p: Portal;
 let ids: Map<string, number>;
 let sec: number;
 
-beforeEach(async () => {
-  p = await startPortal(); // Monday 2026-01-05T09:00:00Z
+/** A portal (Monday 2026-01-05T09:00:00Z) with six people, five of them enrolled in SEC-101. */
+async function seeded(env: Record<string, string> = {}) {
+  p = await startPortal(undefined, env);
   ids = await p.seedUsers([
     { email: "ann@example.com", firstName: "Ann" },
     { email: "ben@example.com", firstName: "Ben" },
@@ -31,7 +32,10 @@ beforeEach(async () => {
   await p.enroll(sec, [id("cid@example.com")], "failed", Date.parse("2025-12-02T00:00:00Z"));
   await p.enroll(sec, [id("dee@example.com")], "passed", Date.parse("2025-12-03T00:00:00Z"));
   // fay is not enrolled
-});
+  return p;
+}
+
+beforeEach(() => seeded());
 afterEach(() => p.stop());
 
 const id = (email: string) => ids.get(email)!;
@@ -170,6 +174,120 @@ describe("reminder_send", () => {
     const sent = await remindersOf(ref);
     expect(sent).toHaveLength(1203);
     expect(new Set(sent.map((r) => r.toAddress)).size).toBe(1203);
+  });
+});
+
+describe("limits on reminder series and mail (issue 12)", () => {
+  const problemsOf = async (res: Response) => {
+    expect(res.status).toBe(422);
+    return ((await res.json()) as { errors: { path: string; message: string }[] }).errors;
+  };
+
+  test("a recurrence that fires more often than REMINDER_MIN_INTERVAL is refused, naming params.recurrence", async () => {
+    expect(
+      await problemsOf(await p.post("reminder_send", { course: "SEC-101", recurrence: "* * * * * *" })),
+    ).toEqual([
+      {
+        path: "params.recurrence",
+        message:
+          'params.recurrence "* * * * * *" fires every 1 s at times; a reminder series may fire at most once ' +
+          'every 1 h (REMINDER_MIN_INTERVAL). Use a pattern such as "0 9 * * 1" (Mondays at 09:00 UTC).',
+      },
+    ]);
+    // Irregular patterns are judged by their shortest gap: 09:00 and 09:30 every day is 30 min.
+    const twice = await problemsOf(
+      await p.post("reminder_send", { course: "SEC-101", recurrence: "0,30 9 * * *" }),
+    );
+    expect(twice.map((e) => e.path)).toEqual(["params.recurrence"]);
+    expect(twice[0]!.message).toContain("fires every 30 min at times");
+    expect((await p.post("reminder_send", { course: "SEC-101", recurrence: "0 * * * *" })).status).toBe(202);
+    expect((await p.post("reminder_send", { course: "SEC-101", recurrence: "0 9 * * 1-5" })).status).toBe(
+      202,
+    );
+  });
+
+  test("the engine never schedules an occurrence sooner than REMINDER_MIN_INTERVAL after the last", async () => {
+    const first = await p.submit(
+      "reminder_send",
+      { course: "SEC-101", recurrence: "0 10 * * *" },
+      {
+        scheduledFor: "2026-01-05T10:00:00Z",
+      },
+    );
+    // A series written before the limit existed, firing every second.
+    const every = JSON.stringify({ course: "SEC-101", recurrence: "* * * * * *" });
+    await p.db.update(actions).set({ params: every }).where(eq(actions.referenceId, first));
+    p.clock.set("2026-01-05T10:00:00Z");
+    await p.run();
+    const [next] = await p.db.select().from(actions).where(eq(actions.status, "scheduled"));
+    expect(new Date(next!.scheduledFor!).toISOString()).toBe("2026-01-05T11:00:00.000Z");
+  });
+
+  test("a series ends after REMINDER_SERIES_MAX occurrences, and its requester is told", async () => {
+    await p.stop();
+    await seeded({ REMINDER_SERIES_MAX: "2" });
+    const first = await p.submit(
+      "reminder_send",
+      { course: "SEC-101", recurrence: "0 10 * * 1" },
+      {
+        scheduledFor: "2026-01-05T10:00:00Z",
+      },
+    );
+    p.clock.set("2026-01-05T10:00:00Z");
+    await p.run();
+    const [second] = await p.db.select().from(actions).where(eq(actions.status, "scheduled"));
+    expect(second!.state).toBe('{"occurrence":2}');
+    p.clock.set("2026-01-12T10:00:00Z");
+    await p.run();
+    const all = await p.db.select().from(actions).where(eq(actions.type, "reminder_send"));
+    expect(all.map((a) => a.status)).toEqual(["completed", "completed"]); // no third
+    expect(await remindersOf(second!.referenceId)).toHaveLength(3);
+
+    const notices = await p.db.select().from(outbox).where(like(outbox.idempotencyKey, "series-end/%"));
+    expect(notices.map((n) => [n.idempotencyKey, n.toAddress, n.kind, n.status])).toEqual([
+      [`series-end/${second!.referenceId}`, "ada@example.com", "completion", "pending"],
+    ]);
+    expect(notices[0]!.subject).toBe(`Reminder series ended: "Security <basics>" (${second!.referenceId})`);
+    expect(notices[0]!.textBody).toContain("has reached its limit of 2 occurrences");
+    expect(notices[0]!.textBody).toContain(`Occurrence ${second!.referenceId} was the last one`);
+    expect(first).not.toBe(second!.referenceId);
+  });
+
+  test("a learner whose address is not one address gets no email; the report says why", async () => {
+    const [bad] = await p.db.all<{ id: number }>(sql`
+      INSERT INTO users (portal_id, email, first_name, last_name, role, department, created_at, updated_at)
+      VALUES ('p1', ${"gus@example.com\r\nBcc: all@attacker.example"}, 'Gus', 'G', 'learner', '', 0, 0) RETURNING id`);
+    await p.enroll(sec, [bad!.id]);
+    const ref = await p.submit("reminder_send", { course: "SEC-101" });
+    await p.run();
+    const view = await p.view(ref);
+    expect(view.status).toBe("completed_with_errors");
+    expect(view.progress).toMatchObject({ total: 4, succeeded: 3, errors: 1 });
+    expect((await remindersOf(ref)).map((r) => r.toAddress)).toEqual([
+      "ann@example.com",
+      "cid@example.com",
+      "eve@example.com",
+    ]);
+    const [line] = await p.report(ref);
+    expect(line).toEqual([
+      4,
+      "Error",
+      "gus@example.com\\r\\nBcc: all@attacker.example",
+      'The learner\'s address "gus@example.com\\r\\nBcc: all@attacker.example" is not one valid email address, so no reminder was sent to them.',
+    ]);
+  });
+
+  test("MAIL_PORTAL_RATE: a portal's reminders beyond its hourly rate wait their turn", async () => {
+    await p.stop();
+    await seeded({ MAIL_PORTAL_RATE: "2" });
+    const ref = await p.submit("reminder_send", { course: "SEC-101" });
+    await p.run();
+    const rows = await p.db
+      .select()
+      .from(outbox)
+      .where(like(outbox.idempotencyKey, `reminder/${ref}/%`));
+    const t0 = p.clock.now();
+    expect(rows.map((r) => r.nextAttemptAt - t0).sort((a, b) => a - b)).toEqual([0, 0, 1_800_000]);
   });
 });
 

@@ -3,25 +3,21 @@
  * through RESEND_BASE_URL. Time is a ManualClock: retries and leases are reached by advancing it.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createDatabase, type Database, type Db } from "../src/db/client";
-import { migrateDatabase } from "../src/db/migrate";
+import { createDatabase, type Db } from "../src/db/client";
 import { outbox } from "../src/db/schema";
-import { ManualClock } from "../src/lib/clock";
+import type { ManualClock } from "../src/lib/clock";
+import { outboxBacklog } from "../src/mail/backlog";
+import { completionEmailRow, outboxInsert } from "../src/mail/enqueue";
 import {
-  completionEmailRow,
   type DeliverOptions,
   defaultRetryPolicy,
   deliverOutbox,
   OUTBOX_LEASE_MS,
-  outboxBacklog,
-  outboxInsert,
   type RetryPolicy,
 } from "../src/mail/outbox";
 import { createMailSender, type MailSender, ResendSender } from "../src/mail/sender";
 import type { CompletionEmailAction } from "../src/mail/template";
+import { type MailSetup, mailSetup } from "./support/mail-setup";
 import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
 
 const FROM = "Action tracker <tracker@example.com>";
@@ -36,30 +32,22 @@ const action: CompletionEmailAction = {
   completedAt: "2026-01-05T08:59:58.000Z",
 };
 
-let dir: string;
 let url: string;
-let database: Database;
 let db: Db;
 let recorder: ResendRecorder;
 let clock: ManualClock;
+let setup: MailSetup;
 const previousBaseUrl = process.env.RESEND_BASE_URL;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "outbox-test-"));
-  url = `file:${join(dir, "tracker.db")}`;
-  database = createDatabase({ url });
-  await migrateDatabase(database, url);
-  db = database.db;
-  recorder = startResendRecorder();
+  setup = await mailSetup("outbox-test-");
+  ({ url, db, recorder, clock } = setup);
   // The SDK reads RESEND_BASE_URL when it is constructed, so set it before any ResendSender exists.
   process.env.RESEND_BASE_URL = recorder.url;
-  clock = new ManualClock();
 });
 
 afterEach(async () => {
-  database.close();
-  await recorder.stop();
-  await rm(dir, { recursive: true, force: true });
+  await setup.close();
   if (previousBaseUrl === undefined) delete process.env.RESEND_BASE_URL;
   else process.env.RESEND_BASE_URL = previousBaseUrl;
 });
@@ -76,9 +64,23 @@ async function enqueue(referenceId = action.referenceId, actionId = 1): Promise<
   await db.batch([outboxInsert(db, row)]);
 }
 
+/** Waiting for a send slot moves the test's clock instead of sleeping. */
+const sleep = async (ms: number) => clock.advance(ms);
+
 function deliver(sender: MailSender = resend(), retry?: RetryPolicy, options?: DeliverOptions, on: Db = db) {
-  return deliverOutbox({ db: on, sender, clock, from: FROM, ...(retry ? { retry } : {}) }, options);
+  return deliverOutbox({ db: on, sender, clock, from: FROM, sleep, ...(retry ? { retry } : {}) }, options);
 }
+
+/** What a run reported, for one email sent on its own. */
+const one = (counts: Partial<Record<"sent" | "retried" | "failed" | "throttled", number>>) => ({
+  sent: 0,
+  retried: 0,
+  failed: 0,
+  throttled: 0,
+  requests: 1,
+  ...counts,
+});
+const nothing = { sent: 0, retried: 0, failed: 0, throttled: 0, requests: 0 };
 
 async function theRow() {
   const rows = await db.select().from(outbox);
@@ -90,7 +92,7 @@ describe("deliverOutbox", () => {
   test("sends one email with every field of the contract and no attachment", async () => {
     await enqueue();
     await enqueue(); // the same action twice: the key makes the second insert a no-op
-    expect(await deliver()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(one({ sent: 1 }));
 
     expect(recorder.emails).toHaveLength(1);
     const email = recorder.emails[0]!;
@@ -116,21 +118,21 @@ describe("deliverOutbox", () => {
 
     const row = await theRow();
     expect(row).toMatchObject({ status: "sent", attempts: 1, providerId: email.id, sentAt: clock.now() });
-    expect(await deliver()).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(nothing);
     expect(recorder.requests).toBe(1);
   });
 
   test("a 500 is retried 2 s later and the email goes out once", async () => {
     await enqueue();
     recorder.failNext(1, 500);
-    expect(await deliver()).toEqual({ sent: 0, retried: 1, failed: 0 });
+    expect(await deliver()).toEqual(one({ retried: 1 }));
     let row = await theRow();
     expect(row).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: clock.now() + 2_000 });
     expect(row.lastError).toContain("500");
 
-    expect(await deliver()).toEqual({ sent: 0, retried: 0, failed: 0 }); // not due yet
+    expect(await deliver()).toEqual(nothing); // not due yet
     clock.advance(2_000);
-    expect(await deliver()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(one({ sent: 1 }));
     row = await theRow();
     expect(row).toMatchObject({ status: "sent", attempts: 2, lastError: null });
     expect(recorder.emails).toHaveLength(1);
@@ -140,10 +142,10 @@ describe("deliverOutbox", () => {
   test("a dropped connection is retried", async () => {
     await enqueue();
     recorder.dropNext(1);
-    expect(await deliver()).toEqual({ sent: 0, retried: 1, failed: 0 });
+    expect(await deliver()).toEqual(one({ retried: 1 }));
     expect((await theRow()).lastError).toContain("no status");
     clock.advance(2_000);
-    expect(await deliver()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(one({ sent: 1 }));
     expect(recorder.emails).toHaveLength(1);
   });
 
@@ -152,7 +154,7 @@ describe("deliverOutbox", () => {
     recorder.dropNext(1, { afterAccept: true });
     await deliver();
     clock.advance(2_000);
-    expect(await deliver()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(one({ sent: 1 }));
     expect(recorder.requests).toBe(2);
     expect(recorder.emails).toHaveLength(1);
     expect((await theRow()).providerId).toBe(recorder.emails[0]!.id);
@@ -161,7 +163,7 @@ describe("deliverOutbox", () => {
   test("a 422 is final at once and says why", async () => {
     await enqueue();
     recorder.failNext(1, 422);
-    expect(await deliver()).toEqual({ sent: 0, retried: 0, failed: 1 });
+    expect(await deliver()).toEqual(one({ failed: 1 }));
     const row = await theRow();
     expect(row.status).toBe("failed");
     expect(row.lastError).toContain("422 validation_error");
@@ -199,32 +201,33 @@ describe("deliverOutbox", () => {
     await enqueue();
     const real = resend();
     const crashing: MailSender = {
-      async send(email) {
-        await real.send(email);
+      async send(emails, key) {
+        await real.send(emails, key);
         throw new Error("process killed before recording");
       },
     };
     await expect(deliver(crashing)).rejects.toThrow("process killed");
     expect((await theRow()).status).toBe("sending");
 
-    expect(await deliver()).toEqual({ sent: 0, retried: 0, failed: 0 }); // the lease still holds
+    expect(await deliver()).toEqual(nothing); // the lease still holds
     expect(recorder.requests).toBe(1);
 
     clock.advance(OUTBOX_LEASE_MS);
-    expect(await deliver()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver()).toEqual(one({ sent: 1 }));
     expect(recorder.requests).toBe(2);
     expect(recorder.emails).toHaveLength(1);
     expect(await theRow()).toMatchObject({ status: "sent", attempts: 2, providerId: recorder.emails[0]!.id });
   });
 
-  test("two deliverers on two connections never send the same row", async () => {
+  test("two deliverers on two connections never send the same email", async () => {
     for (let i = 0; i < 8; i++) await enqueue(`BA-CONC${i}`, i + 1);
     const other = createDatabase({ url });
     recorder.setLatency(10);
     const drain = async (on: Db) => {
       let sent = 0;
       for (;;) {
-        const report = await deliver(resend(), undefined, { limit: 2 }, on);
+        // One email per request here, so that both deliverers get some.
+        const report = await deliver(resend(), undefined, { limit: 2, batchSize: 1 }, on);
         if (report.sent === 0) return sent;
         sent += report.sent;
       }
@@ -246,7 +249,7 @@ describe("deliverOutbox", () => {
     await enqueue();
     const lines: object[] = [];
     const sender = createMailSender({ RESEND_API_KEY: undefined }, (line) => lines.push(line));
-    expect(await deliver(sender)).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(await deliver(sender)).toEqual(one({ sent: 1 }));
     const row = await theRow();
     expect(row.status).toBe("sent");
     expect(row.providerId).toMatch(/^logged-\d+$/);
@@ -259,47 +262,72 @@ describe("deliverOutbox", () => {
     await enqueue("BA-OLD");
     clock.advance(5_000);
     await enqueue("BA-NEW", 2);
-    expect(await outboxBacklog(db, clock.now())).toEqual({ pending: 2, oldestAgeMs: 5_000, failed: 0 });
-    recorder.failNext(1, 422);
+    expect(await outboxBacklog(db, clock.now())).toMatchObject({
+      pending: 2,
+      oldestAgeMs: 5_000,
+      failed: 0,
+      byKind: { completion: { waiting: 2, oldestAgeMs: 5_000, failed: 0, skipped: 0 } },
+    });
+    recorder.failNext(2, 403);
     await deliver();
-    expect(await outboxBacklog(db, clock.now())).toEqual({ pending: 0, oldestAgeMs: null, failed: 1 });
+    expect(await outboxBacklog(db, clock.now())).toMatchObject({
+      pending: 0,
+      oldestAgeMs: null,
+      failed: 2,
+      byKind: { completion: { waiting: 0, failed: 2 }, reminder: { waiting: 0, failed: 0 } },
+    });
   });
 });
 
 describe("ResendSender classification (real SDK, recorder)", () => {
   const email = { from: FROM, to: "ada@example.com", subject: "s", text: "t", html: "<p>t</p>" };
-  const cases: [number, string | undefined, boolean][] = [
-    [500, undefined, true],
-    [503, undefined, true],
-    [429, undefined, true],
-    [409, "concurrent_idempotent_requests", true],
-    [409, "invalid_idempotent_request", false],
-    [422, undefined, false],
-    [400, undefined, false],
+  const cases: [number, string | undefined, string][] = [
+    [500, undefined, "transient"],
+    [503, undefined, "transient"],
+    [429, undefined, "throttled"],
+    [409, "concurrent_idempotent_requests", "busy"],
+    [409, "invalid_idempotent_request", "permanent"],
+    [422, undefined, "rejected"],
+    [400, undefined, "rejected"],
+    [403, undefined, "permanent"],
   ];
-  for (const [status, name, retryable] of cases) {
-    test(`${status} ${name ?? ""} → ${retryable ? "retryable" : "permanent"}`, async () => {
+  for (const [status, name, outcome] of cases) {
+    test(`${status} ${name ?? ""} → ${outcome}`, async () => {
       recorder.failNext(1, status, name ? { statusCode: status, name, message: "scripted" } : undefined);
-      const result = await resend().send({ ...email, idempotencyKey: `k-${status}` });
-      expect(result).toMatchObject({ ok: false, retryable });
+      const result = await resend().send([email], `k-${status}`);
+      expect(result).toMatchObject({ ok: false, outcome });
     });
   }
 
+  test("a 429 beyond the rate says how long to wait, from retry-after", async () => {
+    const limited = startResendRecorder({ rate: 1 });
+    try {
+      const sender = new ResendSender(limited.apiKey, { baseUrl: limited.url });
+      expect((await sender.send([email], "r-1")).ok).toBe(true);
+      const second = await sender.send([email], "r-2");
+      expect(second).toMatchObject({ ok: false, outcome: "throttled", waitMs: 1_000 });
+      expect(limited.rateLimited).toBe(1);
+      expect(limited.log.map((r) => r.status)).toEqual([200, 429]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   test("a wrong API key is permanent", async () => {
-    const result = await new ResendSender("re_wrong").send({ ...email, idempotencyKey: "k" });
-    expect(result).toMatchObject({ ok: false, retryable: false });
+    const result = await new ResendSender("re_wrong").send([email], "k");
+    expect(result).toMatchObject({ ok: false, outcome: "permanent" });
   });
 
   test("nothing listening is a retryable network error, not an exception", async () => {
     const sender = new ResendSender("re_x", { baseUrl: "http://127.0.0.1:9" });
-    const result = await sender.send({ ...email, idempotencyKey: "k" });
-    expect(result).toMatchObject({ ok: false, retryable: true });
+    const result = await sender.send([email], "k");
+    expect(result).toMatchObject({ ok: false, outcome: "transient" });
   });
 
   test("the same key with another payload is refused, as Resend does", async () => {
-    expect((await resend().send({ ...email, idempotencyKey: "same" })).ok).toBe(true);
-    const again = await resend().send({ ...email, subject: "other", idempotencyKey: "same" });
-    expect(again).toMatchObject({ ok: false, retryable: false });
+    expect((await resend().send([email], "same")).ok).toBe(true);
+    const again = await resend().send([{ ...email, subject: "other" }], "same");
+    expect(again).toMatchObject({ ok: false, outcome: "permanent" });
     expect(recorder.emails).toHaveLength(1);
   });
 });

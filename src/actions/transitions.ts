@@ -6,8 +6,8 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
-import { actionInputs, actions, outbox } from "../db/schema";
-import { completionEmailRow } from "../mail/outbox";
+import { actionInputs, actions } from "../db/schema";
+import { completionEmailStatement } from "../mail/enqueue";
 import { isFinal, type Status, statusLabel, typeLabel } from "./model";
 import type { ActionSnapshot } from "./view";
 
@@ -81,7 +81,8 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
       AND EXISTS (SELECT 1 FROM ${actions} WHERE ${actions.id} = ${action.id} AND ${actions.status} = ${to})`);
   if (action.notify === 0) return [update, dropInput] as const;
 
-  const email = completionEmailRow({
+  // Inserted only if the update above took effect: the action now has this status and this end time.
+  const insertEmail = completionEmailStatement(db, {
     actionId: action.id,
     action: {
       referenceId: action.referenceId,
@@ -95,12 +96,6 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
     publicUrl: ctx.publicUrl,
     now,
   });
-  // Inserted only if the update above took effect: the action now has this status and this end time.
-  const insertEmail = db.run(sql`
-    INSERT INTO ${outbox} (action_id, idempotency_key, to_address, subject, text_body, html_body, status, attempts, next_attempt_at, created_at)
-    SELECT ${action.id}, ${email.idempotencyKey}, ${email.toAddress}, ${email.subject}, ${email.textBody}, ${email.htmlBody}, 'pending', 0, ${now}, ${now}
-    FROM ${actions} WHERE ${actions.id} = ${action.id} AND ${actions.status} = ${to} AND ${actions.completedAt} = ${now} AND ${actions.notify} = 1
-    ON CONFLICT DO NOTHING`);
   return [update, dropInput, insertEmail] as const;
 }
 

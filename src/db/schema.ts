@@ -4,7 +4,16 @@
  * Triggers that keep the event log honest live in a custom migration (see migrations/).
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /** One row per bulk action: what the tracker shows plus the engine's bookkeeping. */
 export const actions = sqliteTable(
@@ -117,13 +126,17 @@ export const reportRows = sqliteTable(
   (t) => [primaryKey({ columns: [t.actionId, t.row] })],
 );
 
-/** Email outbox: written with the change that causes the email, delivered by a separate job. */
+/**
+ * Email outbox: written with the change that causes the email, delivered by a separate job (src/mail).
+ * Status: pending (waiting; with a `batch_key` it waits for a retry), sending (claimed under a lease),
+ * sent, failed (given up), invalid (its address is not one address: logged once, then skipped).
+ */
 export const outbox = sqliteTable(
   "outbox",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     actionId: integer("action_id"),
-    /** Unique per email; also the Resend idempotency key, so a retry never sends twice. */
+    /** Unique per email; the Resend idempotency key of an email sent on its own. */
     idempotencyKey: text("idempotency_key").notNull(),
     toAddress: text("to_address").notNull(),
     subject: text("subject").notNull(),
@@ -137,12 +150,41 @@ export const outbox = sqliteTable(
     providerId: text("provider_id"),
     createdAt: integer("created_at").notNull(),
     sentAt: integer("sent_at"),
+    /** completion (one person waiting for one answer: sent first) or reminder (bulk). */
+    kind: text("kind").notNull().default("completion"),
+    portalId: text("portal_id").notNull().default(""),
+    /** Fair-queue position of a reminder: portals' reminders interleave in this order. */
+    queueTag: integer("queue_tag").notNull().default(0),
+    /**
+     * The send request this email belongs to, fixed when it is first claimed: the Idempotency-Key of
+     * that request, so a retry (or a crash between the send and the record) sends nothing twice.
+     */
+    batchKey: text("batch_key"),
   },
   (t) => [
     uniqueIndex("outbox_idempotency").on(t.idempotencyKey),
     index("outbox_due").on(t.status, t.nextAttemptAt),
+    index("outbox_queue").on(t.status, t.kind, t.queueTag),
+    index("outbox_batch").on(t.status, t.batchKey),
+    index("outbox_sent").on(t.sentAt),
   ],
 );
+
+/** The deployment's send pace, shared by every process: the earliest time of the next request. */
+export const mailPace = sqliteTable("mail_pace", {
+  scope: text("scope").primaryKey(),
+  nextAt: integer("next_at").notNull(),
+  /** Requests per second now: lowered after a 429, raised back while requests go through. */
+  pace: real("pace").notNull(),
+});
+
+/** Per portal: where its next reminders go in the fair queue, and its mail-rate clock (GCRA). */
+export const mailPortals = sqliteTable("mail_portals", {
+  portalId: text("portal_id").primaryKey(),
+  lastTag: integer("last_tag").notNull(),
+  /** Theoretical arrival time of the portal's next reminder (ms). */
+  tat: integer("tat").notNull(),
+});
 
 /** Blobs (content packages) when no file system or R2 is at hand. */
 export const blobs = sqliteTable("blobs", {

@@ -130,7 +130,7 @@ async function nextMailAt(edge: Edge): Promise<number | null> {
   return row?.at ?? null;
 }
 
-async function deliverMail(edge: Edge): Promise<void> {
+async function deliverMail(edge: Edge, deadline: number): Promise<void> {
   try {
     await deliverOutbox(
       {
@@ -138,9 +138,16 @@ async function deliverMail(edge: Edge): Promise<void> {
         sender: edge.sender,
         clock: systemClock,
         from: edge.config.mailFrom,
+        rate: edge.config.mailRate,
         log: (line) => edge.log(line as Record<string, unknown>),
       },
-      { workerId: "edge" },
+      // The deployment's shared pace: a run waits for its slots, never past the burst's deadline.
+      {
+        workerId: "edge",
+        leaseMs: edge.config.workerLeaseMs,
+        budgetMs: deadline - Date.now() - 500,
+        limit: 10,
+      },
     );
   } catch (error) {
     edge.log({ level: "error", msg: "deliver-mail failed", error: String(error) });
@@ -170,7 +177,7 @@ export async function runWork(edge: Edge, options: WorkOptions): Promise<void> {
     engineDone = true;
   });
   while (withinBudget()) {
-    await deliverMail(edge);
+    await deliverMail(edge, deadline);
     if (!engineDone) {
       await Promise.race([engine, sleep(MAIL_POLL_MS)]);
       continue;

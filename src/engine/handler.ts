@@ -7,6 +7,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { FieldProblem } from "../actions/errors";
 import type { Principal } from "../actions/principal";
 import type { ActionRow } from "../actions/repository";
+import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
 import type { Submission } from "./submission";
@@ -28,6 +29,15 @@ export interface StagedItem<T = unknown> {
   item: T;
 }
 
+/** Configuration that handlers read: the limits of reminder series and the per-portal mail rate. */
+export type HandlerSettings = Pick<Config, "reminderMinIntervalMs" | "reminderSeriesMax" | "mailPortalRate">;
+
+/** What a submission check may know besides the request: the time and the settings. */
+export interface SubmissionContext {
+  now: number;
+  settings: HandlerSettings;
+}
+
 export interface EngineContext {
   db: Db;
   blobs: BlobStore;
@@ -37,6 +47,7 @@ export interface EngineContext {
   /** Handler state saved with the previous slice (survives a crash). */
   state: Record<string, unknown>;
   publicUrl: string;
+  settings: HandlerSettings;
 }
 
 export interface ApplyResult {
@@ -66,7 +77,12 @@ export interface IntakeContext {
 
 export interface ActionHandler {
   /** Checks that need the database at submission time (unknown group or course): answered with 422. */
-  checkSubmission?(db: Db, who: Principal, params: Record<string, unknown>): Promise<FieldProblem[]>;
+  checkSubmission?(
+    db: Db,
+    who: Principal,
+    params: Record<string, unknown>,
+    context: SubmissionContext,
+  ): Promise<FieldProblem[]>;
   /** Stages the uploaded files as items (file types). Throws WholeActionError for an unusable file. */
   stageFiles?(ctx: IntakeContext, submission: Submission, stage: Stager): Promise<void>;
   /** Stages items from the database when the action starts (group actions, rules, reminders). */
@@ -79,7 +95,7 @@ export interface ActionHandler {
    * Clean-up once the end is committed (uploaded files no longer needed). Never before the end: a crash
    * in between must not lose input the next worker needs; a crash after it only leaves garbage.
    */
-  afterEnd?(ctx: EngineContext, status: string): Promise<void>;
+  afterEnd?(ctx: Omit<EngineContext, "settings">, status: string): Promise<void>;
 }
 
 /** Appends items to an action's staged input, in chunks. */

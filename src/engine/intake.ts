@@ -30,7 +30,11 @@ export async function submitAction(
     if (existing) return replayOf(existing);
   }
   const handler = handlers[submission.type];
-  const problems = (await handler?.checkSubmission?.(db, who, submission.params)) ?? [];
+  const problems =
+    (await handler?.checkSubmission?.(db, who, submission.params, {
+      now: clock.now(),
+      settings: services.config,
+    })) ?? [];
   if (problems.length > 0) throw invalidInput(problems);
 
   const now = clock.now();

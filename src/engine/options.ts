@@ -32,6 +32,7 @@ export function runnerOptions(config: Config, parts: RunnerParts): RunnerOptions
     publicUrl: config.publicUrl,
     reportRetentionMs: config.reportRetentionMs,
     actionTimeoutMs: config.actionTimeoutMs,
+    settings: config,
     concurrency: config.workerConcurrency,
     portalConcurrency: config.portalConcurrency,
     maxAttempts: MAX_LEASE_ATTEMPTS,

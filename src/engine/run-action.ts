@@ -18,6 +18,7 @@ import { timeoutReason } from "./clocks";
 import {
   type ActionHandler,
   type EngineContext,
+  type HandlerSettings,
   type ReportLine,
   type Statement,
   WholeActionError,
@@ -42,6 +43,8 @@ export interface RunDeps {
   publicUrl: string;
   reportRetentionMs: number;
   actionTimeoutMs: number;
+  /** What handlers read from the configuration (reminder limits, per-portal mail rate). */
+  settings: HandlerSettings;
   onCommit?: () => void;
   /** Told of each slice (its action type and seconds) and each status change this worker makes. */
   observe?: EngineObserver;
@@ -73,6 +76,7 @@ export async function runClaimedAction(
     params,
     state,
     publicUrl: deps.publicUrl,
+    settings: deps.settings,
   });
   /** Commits effects and then `tail` (whose first statement updates the action) behind the lease guard. */
   const commit = async (effects: Statement[], tail: readonly Statement[]): Promise<ActionRow | null> => {

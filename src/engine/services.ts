@@ -8,12 +8,14 @@ import type { Db } from "../db/client";
 import type { ActionCache } from "../events/action-cache";
 import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
+import type { HandlerSettings } from "./handler";
 
 export interface EngineServices {
   db: Db;
   clock: Clock;
   blobs: BlobStore;
-  config: Pick<Config, "publicUrl" | "reportRetentionMs" | "maxRowsPerFile" | "maxFileBytes">;
+  config: Pick<Config, "publicUrl" | "reportRetentionMs" | "maxRowsPerFile" | "maxFileBytes"> &
+    HandlerSettings;
   /** Latest state of recently changed actions (Bun api processes), kept current by whoever changes one. */
   actionCache?: ActionCache;
   /** One JSON object per line. */

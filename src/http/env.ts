@@ -26,6 +26,10 @@ export type AppConfig = Pick<
   | "authSecret"
   | "rateLimitActions"
   | "maxStreamsPerPerson"
+  // Read by the reminder handler's submission check (src/engine/handler.ts, HandlerSettings).
+  | "reminderMinIntervalMs"
+  | "reminderSeriesMax"
+  | "mailPortalRate"
 >;
 
 export interface Services extends EngineServices {

@@ -1,30 +1,37 @@
 /**
- * The email outbox. A row is written in the same batch as the change that causes the email, so an
- * email is never lost nor invented; `deliverOutbox` then sends due rows, from a cron job or a loop.
+ * The deliverer: sends what the outbox holds, at the provider's pace, from a cron job, a loop or a test.
  *
- * Safety rests on two things. Claiming is one atomic `UPDATE … RETURNING`, so concurrent deliverers
- * never hold the same row at once. And every attempt reuses the row's idempotency key, so a row sent
- * again after a crash (its lease expired before the result was recorded) is sent once by Resend.
- * Only query builders, `batch` and `returning` are used, so this runs on libSQL and on D1 alike.
+ * Each request takes a slot of the deployment's shared pace (pace.ts) first, then claims the next unit
+ * (units.ts: completion emails first, up to 100 emails per request), sends it under the unit's
+ * Idempotency-Key and records the outcome. A 429 is not a failed attempt: the unit goes back to the front
+ * of the line, and every process waits as the provider said (the shared pace row) and slows down. Only
+ * real failures count toward giving up.
  */
-import { and, asc, count, eq, inArray, lte, min, ne, or, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
-import type { LogLine, MailSender, SendResult } from "./sender";
-import { type CompletionEmailAction, completionEmail } from "./template";
-
-export type OutboxRow = typeof outbox.$inferSelect;
-export type OutboxInsert = typeof outbox.$inferInsert;
+import { quoted } from "./address";
+import { SendPace } from "./pace";
+import { type LogLine, MAX_BATCH, type MailSender, type SendResult } from "./sender";
+import {
+  claimUnit,
+  hasDue,
+  recordFailed,
+  recordRetry,
+  recordSent,
+  recordSplit,
+  type SendUnit,
+} from "./units";
 
 /**
- * How long a claim protects a row: longer than one send can take (the Resend sender gives up after 15 s).
- * Rows are claimed one at a time, so a deliverer that dies strands one email for at most this long.
+ * How long a claim protects a unit when the caller names no lease: longer than one send can take (the
+ * Resend sender gives up after 15 s). The Bun process and the edge use WORKER_LEASE.
  */
 export const OUTBOX_LEASE_MS = 20_000;
 
 export interface RetryPolicy {
-  /** Attempts (claims) after which a transient failure becomes final. */
+  /** Failed attempts after which a transient failure becomes final (rate limits are not counted). */
   maxAttempts: number;
   /** Wait before the next attempt, given the number of attempts made so far (1 after the first). */
   delayMs(attempt: number): number;
@@ -36,103 +43,8 @@ export const defaultRetryPolicy: RetryPolicy = {
   delayMs: (attempt) => Math.min(2_000 * 2 ** Math.max(0, attempt - 1), 300_000),
 };
 
-/** The outbox row of an action's completion email; its key makes a second insert for one action a no-op. */
-export function completionEmailRow(input: {
-  actionId: number;
-  action: CompletionEmailAction;
-  publicUrl: string;
-  now: number;
-}): OutboxInsert {
-  const email = completionEmail(input.action, input.publicUrl);
-  return {
-    actionId: input.actionId,
-    idempotencyKey: `completion/${input.action.referenceId}`,
-    toAddress: input.action.requester.email,
-    subject: email.subject,
-    textBody: email.text,
-    htmlBody: email.html,
-    status: "pending",
-    attempts: 0,
-    nextAttemptAt: input.now,
-    createdAt: input.now,
-  };
-}
-
-/** The insert to put into the caller's `db.batch([...])`, next to the change that causes the email. */
-export function outboxInsert(db: Db, row: OutboxInsert) {
-  return db.insert(outbox).values(row).onConflictDoNothing();
-}
-
-/**
- * Atomically claims up to `limit` due rows: pending ones whose time has come, and rows left 'sending'
- * by a deliverer whose lease ran out (it crashed). Each claim counts as an attempt; the attempt number
- * then fences the result, so a deliverer that lost its lease cannot overwrite a newer claim.
- */
-async function claimDue(db: Db, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  const due = db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(
-      or(
-        and(eq(outbox.status, "pending"), lte(outbox.nextAttemptAt, now)),
-        and(eq(outbox.status, "sending"), lte(outbox.leaseExpiresAt, now)),
-      ),
-    )
-    .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-    .limit(limit);
-  const claimed = await db
-    .update(outbox)
-    .set({ status: "sending", leaseExpiresAt: now + leaseMs, attempts: sql`${outbox.attempts} + 1` })
-    .where(inArray(outbox.id, due))
-    .returning();
-  return claimed.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
-}
-
-type Outcome = "sent" | "retried" | "failed" | "lost";
-
-/** Writes the result of one attempt; returns what was recorded ('lost' when a newer claim owns the row). */
-async function record(
-  db: Db,
-  row: OutboxRow,
-  result: SendResult,
-  now: number,
-  retry: RetryPolicy,
-): Promise<Outcome> {
-  if (result.ok) {
-    // The email went out: true whatever happened to the row meanwhile, so only an earlier 'sent' wins.
-    const done = await db
-      .update(outbox)
-      .set({
-        status: "sent",
-        providerId: result.providerId,
-        sentAt: now,
-        leaseExpiresAt: null,
-        lastError: null,
-      })
-      .where(and(eq(outbox.id, row.id), ne(outbox.status, "sent")))
-      .returning({ id: outbox.id });
-    return done.length > 0 ? "sent" : "lost";
-  }
-  const giveUp = !result.retryable || row.attempts >= retry.maxAttempts;
-  const error =
-    giveUp && result.retryable ? `${result.error} (gave up after ${row.attempts} attempts)` : result.error;
-  const done = await db
-    .update(outbox)
-    .set(
-      giveUp
-        ? { status: "failed", leaseExpiresAt: null, lastError: error }
-        : {
-            status: "pending",
-            leaseExpiresAt: null,
-            lastError: error,
-            nextAttemptAt: now + Math.max(0, retry.delayMs(row.attempts)),
-          },
-    )
-    .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending"), eq(outbox.attempts, row.attempts)))
-    .returning({ id: outbox.id });
-  if (done.length === 0) return "lost";
-  return giveUp ? "failed" : "retried";
-}
+/** MAIL_RATE's default: Resend's default limit, per team, across every key. */
+export const DEFAULT_MAIL_RATE = 2;
 
 export interface DeliverDeps {
   db: Db;
@@ -140,90 +52,177 @@ export interface DeliverDeps {
   clock: Clock;
   /** The `From` of every email (MAIL_FROM). */
   from: string;
+  /** MAIL_RATE: requests per second for the whole deployment. */
+  rate?: number;
   retry?: RetryPolicy;
   log?: LogLine;
+  /** Waits for the next free slot; tests pass one that moves their clock instead. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface DeliverOptions {
-  /** Rows sent in one run, each claimed just before it is sent. */
+  /** Requests sent in one run at most. */
   limit?: number;
+  /** A run stops waiting for slots once this much real time has passed (it never sleeps past it). */
+  budgetMs?: number;
   /** Names this deliverer in log lines. */
   workerId?: string;
   leaseMs?: number;
+  /** Emails per request at most (Resend: 100). */
+  batchSize?: number;
+  /** Ends the run at the next step (a stopping process). */
+  signal?: AbortSignal;
 }
 
 export interface DeliverReport {
+  /** Emails sent. */
   sent: number;
+  /** Emails whose attempt failed and that wait for another. */
   retried: number;
+  /** Emails given up. */
   failed: number;
+  /**
+   * Requests answered with a rate limit, or because the same request was still in flight elsewhere: their
+   * emails wait, and nothing is counted against them.
+   */
+  throttled: number;
+  /** Requests made. */
+  requests: number;
+}
+
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/** Emails written with an address that is not one address: logged once, with why, then skipped for good. */
+async function skipInvalid(db: Db, log: LogLine, workerId: string): Promise<void> {
+  const skipped = await db
+    .update(outbox)
+    .set({ status: "skipped" })
+    .where(sql`${outbox.status} = 'invalid'`)
+    .returning({ id: outbox.id, key: outbox.idempotencyKey, to: outbox.toAddress, reason: outbox.lastError });
+  for (const row of skipped) {
+    log({
+      msg: "outbox.skipped",
+      workerId,
+      id: row.id,
+      idempotencyKey: row.key,
+      to: quoted(row.to),
+      reason: row.reason,
+    });
+  }
 }
 
 /**
- * Sends the due emails once and reports what happened; call it from a cron job, a loop or a test.
- * A sender that throws is treated as a crash: the run stops and its rows come back when their lease ends.
+ * Sends due emails until none is due, `limit` requests were made, or the budget is spent; reports what
+ * happened. A sender that throws is treated as a crash: the run stops and the unit comes back when its
+ * lease ends (then it is sent again under the same key, which the provider does not send twice).
  */
 export async function deliverOutbox(deps: DeliverDeps, options: DeliverOptions = {}): Promise<DeliverReport> {
-  const { db, sender, clock, from } = deps;
+  const { db, clock, from } = deps;
   const retry = deps.retry ?? defaultRetryPolicy;
   const log = deps.log ?? (() => {});
+  const sleep = deps.sleep ?? realSleep;
   const workerId = options.workerId ?? "outbox";
-  const report: DeliverReport = { sent: 0, retried: 0, failed: 0 };
+  const leaseMs = options.leaseMs ?? OUTBOX_LEASE_MS;
+  const budgetMs = options.budgetMs ?? 10_000;
+  const size = Math.min(MAX_BATCH, options.batchSize ?? MAX_BATCH);
+  const { signal } = options;
+  const pace = new SendPace(db, deps.rate ?? DEFAULT_MAIL_RATE);
+  const report: DeliverReport = { sent: 0, retried: 0, failed: 0, throttled: 0, requests: 0 };
+  const started = performance.now();
 
-  for (let claimed = 0; claimed < (options.limit ?? 10); claimed++) {
-    const [row] = await claimDue(db, clock.now(), 1, options.leaseMs ?? OUTBOX_LEASE_MS);
-    if (!row) break;
-    // A slow run must not send a row whose lease has passed: another deliverer may own it by now.
-    if (row.leaseExpiresAt !== null && clock.now() >= row.leaseExpiresAt) continue;
-    const result = await sender.send({
+  await skipInvalid(db, log, workerId);
+  let misses = 0;
+  while (report.requests < (options.limit ?? 100) && !signal?.aborted && misses < 3) {
+    if (!(await hasDue(db, clock.now()))) break;
+    const wait = await pace.take(clock.now());
+    if (wait > 0) {
+      if (performance.now() - started + wait > budgetMs) break;
+      await sleep(wait, signal);
+      continue;
+    }
+    const unit = await claimUnit(db, clock.now(), leaseMs, size);
+    // A slow step must not send a unit whose lease has passed: another deliverer may own it by now.
+    if (!unit || clock.now() >= unit.leaseExpiresAt) {
+      // Another deliverer took what was due between the look and the claim.
+      await pace.giveBack(clock.now());
+      misses += 1;
+      continue;
+    }
+    misses = 0;
+    report.requests += 1;
+    const emails = unit.rows.map((row) => ({
       from,
       to: row.toAddress,
       subject: row.subject,
       text: row.textBody,
       html: row.htmlBody,
-      idempotencyKey: row.idempotencyKey,
-    });
-    const outcome = await record(db, row, result, clock.now(), retry);
-    if (outcome !== "lost") report[outcome] += 1;
+    }));
+    const result = await deps.sender.send(emails, unit.key);
+    const outcome = await record(db, unit, result, clock.now(), retry, pace);
+    if (outcome === "throttled" || outcome === "busy") report.throttled += 1;
+    else if (outcome !== "lost") report[outcome] += unit.rows.length;
     log({
       msg: `outbox.${outcome}`,
       workerId,
-      id: row.id,
-      idempotencyKey: row.idempotencyKey,
-      attempt: row.attempts,
-      ...(result.ok
-        ? { providerId: result.providerId }
-        : { error: result.error, retryable: result.retryable }),
+      idempotencyKey: unit.key,
+      emails: unit.rows.length,
+      kinds: kindsOf(unit),
+      attempt: unit.attempt,
+      ...(result.ok ? {} : { error: result.error }),
     });
   }
   return report;
 }
 
-export interface OutboxBacklog {
-  /** Emails not yet sent nor given up (pending, or being sent). */
-  pending: number;
-  /** Age of the oldest of them in milliseconds, null when there is none. */
-  oldestAgeMs: number | null;
-  /** Emails given up on; each needs a look. */
-  failed: number;
+type Outcome = "sent" | "retried" | "failed" | "throttled" | "busy" | "lost";
+
+/** Writes the result of one request; 'lost' when a newer claim owns the unit. */
+async function record(
+  db: Db,
+  unit: SendUnit,
+  result: SendResult,
+  now: number,
+  retry: RetryPolicy,
+  pace: SendPace,
+): Promise<Outcome> {
+  if (result.ok) return (await recordSent(db, unit, result.providerIds, now)) > 0 ? "sent" : "lost";
+  let changed: number;
+  let outcome: Outcome;
+  if (result.outcome === "throttled") {
+    await pace.throttled(now, result.waitMs);
+    changed = await recordRetry(db, unit, result.error, now, false);
+    outcome = "throttled";
+  } else if (result.outcome === "busy") {
+    changed = await recordRetry(db, unit, result.error, now + result.waitMs, false);
+    outcome = "busy";
+  } else if (result.outcome === "rejected" && unit.rows.length > 1) {
+    changed = await recordSplit(db, unit, result.error, now);
+    outcome = "retried";
+  } else if (result.outcome === "transient" && unit.attempt < retry.maxAttempts) {
+    const at = now + Math.max(0, retry.delayMs(unit.attempt));
+    changed = await recordRetry(db, unit, result.error, at, true);
+    outcome = "retried";
+  } else {
+    const why = result.outcome === "transient" ? ` (gave up after ${unit.attempt} attempts)` : "";
+    changed = await recordFailed(db, unit, `${result.error}${why}`);
+    outcome = "failed";
+  }
+  return changed > 0 ? outcome : "lost";
 }
 
-/** The outbox's health in one query, for metrics and alerts. */
-export async function outboxBacklog(db: Db, now: number = Date.now()): Promise<OutboxBacklog> {
-  const rows = await db
-    .select({ status: outbox.status, n: count(), oldest: min(outbox.createdAt) })
-    .from(outbox)
-    .where(inArray(outbox.status, ["pending", "sending", "failed"]))
-    .groupBy(outbox.status);
-  let pending = 0;
-  let failed = 0;
-  let oldest: number | null = null;
-  for (const row of rows) {
-    if (row.status === "failed") {
-      failed += row.n;
-      continue;
-    }
-    pending += row.n;
-    if (row.oldest !== null && (oldest === null || row.oldest < oldest)) oldest = row.oldest;
-  }
-  return { pending, oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest), failed };
+function kindsOf(unit: SendUnit): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const row of unit.rows) kinds[row.kind] = (kinds[row.kind] ?? 0) + 1;
+  return kinds;
 }

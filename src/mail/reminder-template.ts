@@ -3,7 +3,7 @@
  * recipients, split around the greeting, and the outbox insert puts each recipient's greeting in
  * between in SQL: a batch of 500 reminders travels as one small JSON parameter, not 500 bodies.
  */
-import { escapeHtml } from "./template";
+import { escapeHtml, type RenderedEmail, trackerLink } from "./template";
 
 /**
  * Marks the greeting while rendering. It is the first thing in the text, and in the HTML it cannot come
@@ -82,4 +82,38 @@ export function reminderEmail(course: ReminderCourse, message?: string): Reminde
   ].join("\n");
 
   return { subject, text: around(text), html: around(html) };
+}
+
+/**
+ * Told to the requester when a reminder series reaches REMINDER_SERIES_MAX: this occurrence was its last,
+ * and what to do to continue. Plain facts, a link to the tracker, nothing from any report.
+ */
+export function seriesEndEmail(input: {
+  course: ReminderCourse;
+  occurrences: number;
+  referenceId: string;
+  requesterName: string;
+  publicUrl: string;
+}): RenderedEmail {
+  const title = input.course.title.trim() || input.course.code;
+  const link = trackerLink(input.publicUrl, input.referenceId);
+  const subject = `Reminder series ended: "${title}" (${input.referenceId})`.replace(/[\r\n\t]+/g, " ");
+  const lines = [
+    `The recurring reminder for the course "${title}" (${input.course.code}) has reached its limit of ${input.occurrences} occurrences.`,
+    `Occurrence ${input.referenceId} was the last one: no further reminder is scheduled.`,
+    "To keep reminding learners, start a new reminder with a recurrence.",
+  ];
+  const text = [`Hello ${input.requesterName},`, "", ...lines, "", "See it in the tracker:", link, ""].join(
+    "\n",
+  );
+  const html = [
+    "<!doctype html>",
+    `<html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
+    '<body style="margin:0;padding:24px;font-family:Arial,Helvetica,sans-serif;color:#1f2328;">',
+    `<p>Hello ${escapeHtml(input.requesterName)},</p>`,
+    ...lines.map((line) => `<p>${escapeHtml(line)}</p>`),
+    `<p><a href="${escapeHtml(link)}">Open in the tracker</a></p>`,
+    "</body></html>",
+  ].join("\n");
+  return { subject, text, html };
 }

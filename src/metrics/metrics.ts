@@ -3,7 +3,7 @@ import { and, count, eq, isNotNull, lte, max, min, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionEvents, actions } from "../db/schema";
 import type { EventHub } from "../events/hub";
-import { outboxBacklog } from "../mail/outbox";
+import { MAIL_KINDS, outboxBacklog, sendRate } from "../mail/backlog";
 import { Counter, Histogram, labelKey, renderGauge } from "./registry";
 
 export class Metrics {
@@ -54,7 +54,7 @@ export class Metrics {
 
   /** The Prometheus text of everything, reading the gauges from the database and the hub now. */
   async render(db: Db, hub: EventHub | null, now: number): Promise<string> {
-    const [byStatus, queue, tail, backlog] = await Promise.all([
+    const [byStatus, queue, tail, backlog, mailRate] = await Promise.all([
       db
         .select({ type: actions.type, status: actions.status, n: count() })
         .from(actions)
@@ -67,7 +67,10 @@ export class Metrics {
         .select({ id: max(actionEvents.id), at: sql<number>`max(${actionEvents.createdAt})` })
         .from(actionEvents),
       outboxBacklog(db, now),
+      sendRate(db, now),
     ]);
+    const byKind = (value: (kind: (typeof MAIL_KINDS)[number]) => number) =>
+      MAIL_KINDS.map((kind) => ({ labels: { kind }, value: value(kind) }));
     const head = tail[0]?.id ?? 0;
     const lines = [
       ...renderGauge(
@@ -86,6 +89,31 @@ export class Metrics {
         { value: (backlog.oldestAgeMs ?? 0) / 1000 },
       ]),
       ...renderGauge("tracker_outbox_failed", "Emails given up on.", [{ value: backlog.failed }]),
+      ...renderGauge(
+        "tracker_outbox_backlog",
+        "Emails waiting to be sent, by kind (completion emails go first).",
+        byKind((kind) => backlog.byKind[kind].waiting),
+      ),
+      ...renderGauge(
+        "tracker_outbox_backlog_oldest_age_seconds",
+        "Age of the oldest email waiting, by kind.",
+        byKind((kind) => (backlog.byKind[kind].oldestAgeMs ?? 0) / 1000),
+      ),
+      ...renderGauge(
+        "tracker_outbox_skipped",
+        "Emails never sent because their address was not one address, by kind.",
+        byKind((kind) => backlog.byKind[kind].skipped),
+      ),
+      ...renderGauge(
+        "tracker_mail_sent_per_second",
+        "Emails sent per second over the last minute, by kind (every process).",
+        byKind((kind) => mailRate.perSecond[kind]),
+      ),
+      ...renderGauge(
+        "tracker_mail_pace_requests_per_second",
+        "The deployment's shared send pace now (MAIL_RATE, lowered for a while after a 429).",
+        [{ value: mailRate.pace?.pace ?? 0 }],
+      ),
       ...this.requests.render(),
       ...this.latency.render(),
       ...this.slices.render(),

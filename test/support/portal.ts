@@ -24,9 +24,9 @@ export interface SeedUser {
   role?: string;
 }
 
-export async function startPortal(portal = ADA.portal) {
+export async function startPortal(portal = ADA.portal, env: Record<string, string> = {}) {
   const temp = tempDir("tracker-handlers-");
-  const config = testConfig(temp.path, { ROLE: "api" });
+  const config = testConfig(temp.path, { ROLE: "api", ...env });
   const clock = new ManualClock();
   const tracker = await startProcess(config, { clock, log: () => {} });
   const { db } = tracker.services;
@@ -178,6 +178,7 @@ export async function startPortal(portal = ADA.portal) {
         publicUrl: config.publicUrl,
         reportRetentionMs: config.reportRetentionMs,
         actionTimeoutMs: config.actionTimeoutMs,
+        settings: config,
       };
       await expect(runClaimedAction(deps, claimed!, () => false)).rejects.toThrow("simulated crash");
       const after = await h.row(claimed!.referenceId);

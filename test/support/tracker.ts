@@ -93,6 +93,7 @@ export function engineDeps(t: TestTracker, overrides: Partial<RunDeps> = {}): Ru
     publicUrl: config.publicUrl,
     reportRetentionMs: config.reportRetentionMs,
     actionTimeoutMs: config.actionTimeoutMs,
+    settings: config,
     ...overrides,
   };
 }

@@ -55,7 +55,7 @@ const KIND_NAMES: Record<string, string> = { scorm12: "SCORM 1.2", scorm2004: "S
  */
 const indexKey = (actionId: number) => `uploads/${actionId}/index.json`;
 
-async function findStep1(ctx: EngineContext): Promise<ActionRow | null> {
+async function findStep1(ctx: Pick<EngineContext, "db" | "action">): Promise<ActionRow | null> {
   const { taskId, portalId } = ctx.action;
   if (!taskId) return null;
   const [step1] = await ctx.db

@@ -4,23 +4,25 @@
  * is reminded too; every enrolled user counts, whatever their portal role).
  *
  * Exactly once per recipient, even across a crash: the outbox rows of a slice commit in the slice's
- * batch, and each carries the unique key `reminder/<referenceId>/<userId>`.
+ * batch, and each carries the unique key `reminder/<referenceId>/<userId>`. A recipient whose address is
+ * not one email address gets no email: their row is an Error in the report saying why.
  *
  * With `recurrence` (a croner pattern, read in UTC), the batch that ends a completed occurrence also
- * inserts the next one: same requester, params and notify, `scheduled` for the pattern's next time after
- * now. A cancelled, failed or timed-out occurrence has no successor, so cancelling the scheduled one
- * stops the series.
+ * inserts the next one (reminder-series.ts: at most once per REMINDER_MIN_INTERVAL, at most
+ * REMINDER_SERIES_MAX occurrences). A cancelled, failed or timed-out occurrence has no successor, so
+ * cancelling the scheduled one stops the series.
  */
-import { Cron } from "croner";
-import { and, asc, eq, gt, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, notInArray } from "drizzle-orm";
 import type { ParamsOf } from "../../actions/params";
-import { newReferenceId } from "../../actions/reference";
-import { actions, enrollments, outbox, users } from "../../db/schema";
+import { enrollments, users } from "../../db/schema";
+import { addressProblem, printable } from "../../mail/address";
+import { type ReminderRecipient, reminderInserts } from "../../mail/enqueue";
 import { reminderEmail, reminderGreeting } from "../../mail/reminder-template";
-import type { ActionHandler, EngineContext, StagedItem, Statement } from "../handler";
+import type { ActionHandler, EngineContext, ReportLine, StagedItem, Statement } from "../handler";
 import { WholeActionError } from "../handler";
 import { COMPLETE_STATUSES } from "../portal-data/enrollments";
 import { coursesByCode, unknownCourseProblems } from "../portal-data/lookups";
+import { recurrenceProblems, seriesStatements } from "./reminder-series";
 
 type Params = ParamsOf<"reminder_send">;
 
@@ -30,16 +32,6 @@ type Item = [number, string, string];
 /** Recipients read per query while staging. */
 const RECIPIENT_PAGE = 1_000;
 
-/** The pattern's next time after `now` (UTC), or null when it has none. */
-export function nextOccurrence(pattern: string, now: number): number | null {
-  const cron = new Cron(pattern, { paused: true, timezone: "Etc/UTC" });
-  try {
-    return cron.nextRun(new Date(now))?.getTime() ?? null;
-  } finally {
-    cron.stop();
-  }
-}
-
 async function findCourse(ctx: EngineContext) {
   const code = (ctx.params as Params).course;
   const course = (await coursesByCode(ctx.db, ctx.action.portalId, [code])).get(code);
@@ -48,8 +40,11 @@ async function findCourse(ctx: EngineContext) {
 }
 
 export const reminderSend: ActionHandler = {
-  checkSubmission(db, who, params) {
-    return unknownCourseProblems(db, who.portal, "params.course", (params as Params).course);
+  async checkSubmission(db, who, params, { now, settings }) {
+    const { course, recurrence } = params as Params;
+    const problems = await unknownCourseProblems(db, who.portal, "params.course", course);
+    if (recurrence) problems.push(...recurrenceProblems(recurrence, settings.reminderMinIntervalMs, now));
+    return problems;
   },
 
   async prepare(ctx, stage) {
@@ -79,47 +74,45 @@ export const reminderSend: ActionHandler = {
   async apply(ctx, items) {
     const params = ctx.params as Params;
     const email = reminderEmail(await findCourse(ctx), params.message);
-    const recipients = JSON.stringify(
-      (items as StagedItem<Item>[]).map(({ item: [userId, address, firstName] }) => {
-        const greeting = reminderGreeting(firstName);
-        return [userId, address, greeting.text, greeting.html];
-      }),
-    );
-    const { id, referenceId } = ctx.action;
-    const statement = ctx.db.run(sql`
-      INSERT INTO ${outbox} (action_id, idempotency_key, to_address, subject, text_body, html_body,
-                             status, attempts, next_attempt_at, created_at)
-      SELECT ${id}, ${`reminder/${referenceId}/`} || (j.value ->> 0), j.value ->> 1, ${email.subject},
-             ${email.text[0]} || (j.value ->> 2) || ${email.text[1]},
-             ${email.html[0]} || (j.value ->> 3) || ${email.html[1]},
-             'pending', 0, ${ctx.now}, ${ctx.now}
-      FROM json_each(${recipients}) AS j WHERE true
-      ON CONFLICT DO NOTHING`);
-    return { statements: [statement], report: [], errors: 0, warnings: 0 };
+    const recipients: ReminderRecipient[] = [];
+    const report: ReportLine[] = [];
+    for (const { position, item } of items as StagedItem<Item>[]) {
+      const [userId, address, firstName] = item;
+      const problem = addressProblem(address);
+      if (problem) {
+        report.push({
+          row: position + 1,
+          status: "Error",
+          identifier: printable(address),
+          issue: `The learner's address ${problem}, so no reminder was sent to them.`,
+          resolution: "Correct the learner's email address in the portal (a user upload updates it).",
+        });
+        continue;
+      }
+      const greeting = reminderGreeting(firstName);
+      recipients.push([userId, address, greeting.text, greeting.html]);
+    }
+    const { id, referenceId, portalId } = ctx.action;
+    const statements: Statement[] =
+      recipients.length === 0
+        ? []
+        : [
+            ...reminderInserts(ctx.db, {
+              actionId: id,
+              referenceId,
+              portalId,
+              now: ctx.now,
+              email,
+              recipients,
+              portalRatePerHour: ctx.settings.mailPortalRate,
+            }),
+          ];
+    return { statements, report, errors: report.length, warnings: 0 };
   },
 
   async finish(ctx, status): Promise<Statement[]> {
     const { recurrence } = ctx.params as Params;
     if (!recurrence || (status !== "completed" && status !== "completed_with_errors")) return [];
-    const next = nextOccurrence(recurrence, ctx.now);
-    if (next === null) return [];
-    const { action } = ctx;
-    return [
-      ctx.db.insert(actions).values({
-        referenceId: newReferenceId(),
-        portalId: action.portalId,
-        requesterId: action.requesterId,
-        requesterName: action.requesterName,
-        requesterEmail: action.requesterEmail,
-        requesterRole: action.requesterRole,
-        type: action.type,
-        status: "scheduled",
-        params: action.params,
-        notify: action.notify,
-        createdAt: ctx.now,
-        scheduledFor: next,
-        runAt: next,
-      }),
-    ];
+    return seriesStatements(ctx, recurrence, await findCourse(ctx));
   },
 };
