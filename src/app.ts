@@ -5,11 +5,11 @@
 
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { openAPIRouteHandler } from "hono-openapi";
-import { tooLarge } from "./engine/submit-request";
 import type { AppEnv, Services } from "./http/env";
+import { securityHeaders } from "./http/headers";
+import { requireMetricsToken } from "./http/metrics-access";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { HttpProblem, problemResponse } from "./http/problem";
 import { actionRoutes } from "./http/routes/actions";
@@ -20,6 +20,7 @@ import { uiRoutes } from "./ui/routes";
 
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>();
+  app.use("*", securityHeaders);
   // Where CORS is on it wraps everything under /v1 (it answers preflights itself, before any logging).
   if (services.config.corsOrigins.length > 0) app.use("/v1/*", corsFor(services.config.corsOrigins));
   // Polls next: their route answers before any middleware below (it does its own id, auth, log, metrics).
@@ -42,6 +43,7 @@ export function createApp(services: Services) {
   // Before authentication: signing out must work with an expired cookie too.
   app.route("/v1/session", sessionRoutes);
   app.get("/metrics", async (c) => {
+    requireMetricsToken(services.config.metricsToken, c.req.header("authorization"));
     const body = await services.metrics.render(
       services.db,
       services.openStream ? null : services.hub,
@@ -51,15 +53,6 @@ export function createApp(services: Services) {
   });
 
   app.use("/v1/*", authenticate);
-  app.post(
-    "/v1/actions",
-    bodyLimit({
-      maxSize: services.config.maxUploadBytes,
-      onError: () => {
-        throw tooLarge(services.config.maxUploadBytes);
-      },
-    }),
-  );
   const routes = polls.route("/v1/actions", actionRoutes).route("/v1/events", eventRoutes);
 
   app.get(

@@ -22,8 +22,8 @@ import { EngineRunner } from "./engine/runner";
 import { EventHub } from "./events/hub";
 import { pruneEvents } from "./events/log";
 import { EventTail } from "./events/tail";
-import { TokenVerifier } from "./http/auth";
 import type { Services } from "./http/env";
+import { guardServices } from "./http/guards";
 import { RateLimiter } from "./http/rate-limit";
 import { sweepSpool, UploadSpool } from "./http/upload-spool";
 import { BufferedLog } from "./lib/buffered-log";
@@ -94,7 +94,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     clock,
     config,
     hub,
-    verifier: new TokenVerifier(config.authSecret),
+    ...guardServices(config, db),
     limiter: new RateLimiter(config.rateLimitActions),
     log,
     metrics,

@@ -8,6 +8,8 @@ import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
 import type { Principal, TokenVerifier } from "./auth";
 import type { RateLimiter } from "./rate-limit";
+import type { SessionStore } from "./sessions";
+import type { UploadGate } from "./upload-gate";
 import type { UploadSpool } from "./upload-spool";
 
 export type AppConfig = Pick<
@@ -23,6 +25,13 @@ export type AppConfig = Pick<
   | "authSecret"
   | "rateLimitActions"
   | "maxStreamsPerPerson"
+  | "maxJsonBytes"
+  | "maxUploadsPerPerson"
+  | "maxUploads"
+  | "uploadDeadlineMs"
+  | "sessionTtlMs"
+  | "sessionRecheckMs"
+  | "metricsToken"
 >;
 
 export interface Services {
@@ -31,6 +40,10 @@ export interface Services {
   config: AppConfig;
   hub: EventHub;
   verifier: TokenVerifier;
+  /** Browser sessions (the `tracker_session` cookie), revocable. */
+  sessions: SessionStore;
+  /** Places for upload bodies being received, per person and per process. */
+  uploadGate: UploadGate;
   blobs: BlobStore;
   /**
    * Latest state of recently changed actions, for polls without a database read. Only where an event

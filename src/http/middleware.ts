@@ -4,6 +4,7 @@ import { getCookie } from "hono/cookie";
 import { routePath } from "hono/route";
 import { jsonString, PreparedLine } from "../lib/buffered-log";
 import { type Principal, TokenError } from "./auth";
+import { isUnsafeMethod, refuseForeignOrigin } from "./csrf";
 import type { AppEnv, Services } from "./env";
 import { HttpProblem, problemResponse } from "./problem";
 
@@ -64,31 +65,57 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /**
  * Who is asking, from `Authorization: Bearer` or the session cookie; learners may not use the tracker.
- * Throws the 401 or 403 problem.
+ * A poller's token verified before, or a session this process holds, answers without waiting (a
+ * Principal); otherwise a Promise. Throws (or rejects with) the 401 or 403 problem; an unsafe request
+ * signed in with the cookie from a foreign origin is refused with 403 (csrf.ts).
  */
-export function principalOf(c: Context<AppEnv>, services: Services): Principal {
+export function principalOf(c: Context<AppEnv>, services: Services): Principal | Promise<Principal> {
   const header = c.req.raw.headers.get("authorization");
-  // A poller sends the same `Bearer <token>` again and again: a verified one is found without parsing.
-  const principal =
-    (header?.startsWith("Bearer ") && services.verifier.cached(header.slice(7), services.clock.now())) ||
-    verified(header ? tokenOfHeader(header) : getCookie(c, SESSION_COOKIE), services);
+  if (header !== null) {
+    // A poller sends the same `Bearer <token>` again and again: a verified one is found without parsing.
+    const cached =
+      header.startsWith("Bearer ") && services.verifier.cached(header.slice(7), services.clock.now());
+    if (cached) return allowed(cached);
+    return verifiedToken(tokenOfHeader(header), services).then(allowed);
+  }
+  return cookiePrincipal(c, services);
+}
+
+/** The person of the session cookie (401 without one, or when it has ended); CSRF-checked when unsafe. */
+export function cookiePrincipal(c: Context<AppEnv>, services: Services): Principal | Promise<Principal> {
+  const sessionId = getCookie(c, SESSION_COOKIE);
+  if (!sessionId)
+    throw new HttpProblem(401, "Sign in: send a bearer token or the session cookie.", { headers: challenge });
+  if (isUnsafeMethod(c.req.method)) refuseForeignOrigin(c.req.raw, services.config);
+  const found = services.sessions.find(sessionId, services.clock.now());
+  return found instanceof Promise ? found.then(sessionAllowed) : sessionAllowed(found);
+}
+
+function allowed(principal: Principal): Principal {
   if (principal.role === "learner")
     throw new HttpProblem(403, "Learners cannot start or track bulk actions.");
   return principal;
 }
 
-function tokenOfHeader(header: string): string {
+function sessionAllowed(principal: Principal | null): Principal {
+  if (!principal)
+    throw new HttpProblem(401, "The session has ended: sign in again from your learning portal.", {
+      headers: challenge,
+    });
+  return allowed(principal);
+}
+
+export function tokenOfHeader(header: string): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match)
     throw new HttpProblem(401, "The Authorization header must be 'Bearer <token>'.", { headers: challenge });
   return match[1]!;
 }
 
-function verified(token: string | undefined, services: Services): Principal {
-  if (!token)
-    throw new HttpProblem(401, "Sign in: send a bearer token or the session cookie.", { headers: challenge });
+/** The principal of a bearer token, or the 401 problem naming why it was refused. */
+export async function verifiedToken(token: string, services: Services): Promise<Principal> {
   try {
-    return services.verifier.verify(token, services.clock.now());
+    return await services.verifier.verify(token, services.clock.now());
   } catch (error) {
     if (error instanceof TokenError) {
       throw new HttpProblem(401, `The access token was refused: ${error.message}.`, { headers: challenge });
@@ -98,11 +125,11 @@ function verified(token: string | undefined, services: Services): Principal {
 }
 
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("principal", principalOf(c, c.get("services")));
+  c.set("principal", await principalOf(c, c.get("services")));
   await next();
 };
 
-const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
+export const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
 
 /** The single error handler: known problems keep their status, anything else is a logged 500. */
 export function onError(error: Error, c: Context<AppEnv>): Response {

@@ -13,6 +13,7 @@ const TITLES: Record<number, string> = {
   403: "Forbidden",
   404: "Not found",
   405: "Method not allowed",
+  408: "Request timeout",
   409: "Conflict",
   410: "Gone",
   413: "Content too large",
@@ -38,13 +39,22 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * Problems listed in one answer. A hostile body can hold thousands of wrong items; naming each made an
+ * 8 MB answer. The first ones are listed, and `moreErrors` counts the rest.
+ */
+export const MAX_LISTED_PROBLEMS = 20;
+
 export const invalid = (errors: FieldProblem[], status = 422) =>
   new HttpProblem(
     status,
     errors.length === 1 ? errors[0]!.message : `The request has ${errors.length} problems.`,
     {
-      errors,
+      errors: errors.length > MAX_LISTED_PROBLEMS ? errors.slice(0, MAX_LISTED_PROBLEMS) : errors,
       type: "/problems/invalid-request",
+      ...(errors.length > MAX_LISTED_PROBLEMS
+        ? { extra: { moreErrors: errors.length - MAX_LISTED_PROBLEMS } }
+        : {}),
     },
   );
 
@@ -63,6 +73,7 @@ export function problemResponse(problem: HttpProblem, requestId?: string): Respo
     status,
     headers: {
       "content-type": "application/problem+json",
+      "x-content-type-options": "nosniff",
       ...(requestId ? { "x-request-id": requestId } : {}),
       ...options.headers,
     },

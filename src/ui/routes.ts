@@ -3,15 +3,14 @@
  * content-hashed assets (cached for a year, immutable) so the HTML itself can be revalidated cheaply.
  * Everything is built once from strings in memory, so it serves the same on Bun and at the edge.
  * A strict CSP (scripts and styles from 'self' only, Trusted Types with no policy) means no inline code
- * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` signs a
- * token for the demo admin and sets the session cookie: one click from `npm start` to a live page.
+ * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` starts a
+ * session for the demo admin and sets its cookie: one click from `npm start` to a live page.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { DEMO_ADMIN } from "../dev/sign-in-hint";
-import { signToken } from "../http/auth";
 import type { AppEnv } from "../http/env";
-import { setSessionCookie } from "../http/routes/session";
+import { startSession } from "../http/routes/session";
 import { renderPage } from "./page";
 import { PAGE_JS } from "./page-live";
 import { PAGE_CSS } from "./page-style";
@@ -93,12 +92,10 @@ export const uiRoutes = new Hono<AppEnv>()
   })
   .get(ASSET_PATHS.css, (c) => serve(c, css, IMMUTABLE))
   .get(ASSET_PATHS.js, (c) => serve(c, js, IMMUTABLE))
-  .get("/dev/sign-in", (c) => {
+  .get("/dev/sign-in", async (c) => {
     const { config, clock } = c.get("services");
     if (config.production) return c.notFound();
-    const exp = Math.floor(clock.now() / 1000) + 7 * 86_400;
-    const token = signToken({ ...DEMO_ADMIN, exp }, config.authSecret);
-    setSessionCookie(c, token, { ...DEMO_ADMIN, exp });
+    await startSession(c, { ...DEMO_ADMIN, exp: Math.floor(clock.now() / 1000) + 7 * 86_400 });
     c.header("cache-control", "no-store");
     return c.redirect(safeNext(c.req.query("next")), 303);
   });

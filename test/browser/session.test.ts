@@ -92,7 +92,10 @@ describe("the development sign-in", () => {
   });
 
   test("does not exist in production: 404 like any unknown path, and the page offers no link", async () => {
-    t = await startTestTracker({ NODE_ENV: "production", AUTH_SECRET: "prod-secret-0123456789abcdef" });
+    t = await startTestTracker({
+      NODE_ENV: "production",
+      AUTH_SECRET: "prod-secret-0123456789abcdef-0123456789",
+    });
     const res = await t.request("/dev/sign-in");
     expect(res.status).toBe(404);
     expect(res.headers.get("set-cookie")).toBeNull();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type Config, parseConfig } from "../../src/config";
 import { signToken } from "../../src/http/auth";
 
-export const TEST_SECRET = "test-secret-0123456789abcdef";
+export const TEST_SECRET = "test-secret-0123456789abcdef-0123456789";
 
 export function tempDir(prefix = "tracker-test-"): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

@@ -15,6 +15,7 @@ import { transitionLogger } from "../../metrics/observe";
 import { reportResponse } from "../../reports/download";
 import type { AppEnv } from "../env";
 import { HttpProblem, invalid } from "../problem";
+import { withUploadPlace } from "../upload-gate";
 import { actionNotFound } from "./poll";
 
 const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
@@ -48,17 +49,22 @@ export const actionRoutes = new Hono<AppEnv>()
         409: {
           description: "The first request with this Idempotency-Key is still being received (Retry-After)",
         },
-        413: { description: "Body over MAX_UPLOAD_BYTES" },
+        408: { description: "The body did not arrive within UPLOAD_DEADLINE" },
+        413: {
+          description: "Body over MAX_UPLOAD_BYTES, a JSON body or the form's text over MAX_JSON_BYTES",
+        },
         415: { description: "Neither JSON nor multipart, or JSON for a file type" },
         422: { description: "Invalid fields, each named in `errors`" },
-        429: { description: "Over RATE_LIMIT_ACTIONS (Retry-After)" },
+        429: { description: "Over RATE_LIMIT_ACTIONS or MAX_UPLOADS_PER_PERSON (Retry-After)" },
+        503: { description: "The process is receiving MAX_UPLOADS uploads already (Retry-After)" },
       },
     }),
     async (c) => {
       const services = c.get("services");
       const who = c.get("principal");
+      const person = `${who.portal}\u0000${who.sub}`;
       // Checked before the body is read, so a flood costs nothing but this answer.
-      const wait = services.limiter.take(`${who.portal}\u0000${who.sub}`, services.clock.now());
+      const wait = services.limiter.take(person, services.clock.now());
       if (wait > 0) {
         throw new HttpProblem(
           429,
@@ -69,10 +75,10 @@ export const actionRoutes = new Hono<AppEnv>()
           },
         );
       }
-      const submission = await readSubmission(c.req.raw, services.config, services.uploads);
-      const { action, created } = await submitAction(services, who, submission).finally(() =>
-        submission.dispose(),
-      );
+      const { action, created } = await withUploadPlace(services.uploadGate, person, c.req.raw, async () => {
+        const submission = await readSubmission(c.req.raw, services.config, services.uploads);
+        return submitAction(services, who, submission).finally(() => submission.dispose());
+      });
       services.actionCache?.put(action);
       if (created) transitionLogger(services.metrics, services.log)(action, `request ${c.get("requestId")}`);
       services.notify?.();

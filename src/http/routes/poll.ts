@@ -35,7 +35,9 @@ export function pollHandler(services: Services) {
     const id = requestIdFrom(c.req.raw.headers.get("x-request-id"));
     let answer: Response | Promise<Response>;
     try {
-      answer = poll(c, services, principalOf(c, services), id);
+      const who = principalOf(c, services);
+      answer =
+        who instanceof Promise ? who.then((p) => poll(c, services, p, id)) : poll(c, services, who, id);
     } catch (error) {
       answer = failed(c, id, error);
     }
@@ -56,7 +58,12 @@ function recorded(services: Services, c: Context<AppEnv>, id: string, started: n
   return res;
 }
 
-/** From the cache when it holds the action at least as new as the client's ETag; else from the database. */
+/**
+ * From the cache when it holds the caller's own action at least as new as the client's ETag; else from
+ * the database. Someone else's cached action falls through to the database like an unknown reference
+ * (whose query finds nothing for this caller either): answered from the cache it came back in ~250 µs
+ * against ~600 µs for a miss, which told by timing alone that the reference exists.
+ */
 function poll(
   c: Context<AppEnv>,
   { db, actionCache }: Services,
@@ -70,6 +77,8 @@ function poll(
   // The usual poll sends no ETag or the current one: no parsing needed.
   if (
     cached &&
+    cached.requesterId === who.sub &&
+    cached.portalId === who.portal &&
     (ifNoneMatch === null || ifNoneMatch === cached.etag || cached.version >= versionIn(ifNoneMatch, ref))
   )
     return answer(cached, who, ifNoneMatch, id);
@@ -82,7 +91,14 @@ function poll(
 function answer(entry: CachedAction, who: Principal, ifNoneMatch: string | null, id: string): Response {
   // Someone else's action is answered exactly like one that does not exist.
   if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw actionNotFound();
-  const headers = { etag: entry.etag, "cache-control": "private, no-cache", "x-request-id": id };
+  // `private, no-cache`, not `no-store`: the browser may keep the person's own action only to revalidate
+  // it (a 304 is the cheap answer polls live on); no shared cache may keep it.
+  const headers = {
+    etag: entry.etag,
+    "cache-control": "private, no-cache",
+    "x-content-type-options": "nosniff",
+    "x-request-id": id,
+  };
   if (matchesEtag(ifNoneMatch, entry.etag)) return new Response(null, { status: 304, headers });
   return new Response(entry.body, { headers: { ...headers, "content-type": "application/json" } });
 }

@@ -1,81 +1,82 @@
 /**
- * `/v1/session`: the browser's way in. `POST` exchanges a bearer token (handed over by the portal) for the
- * HttpOnly `tracker_session` cookie, so the page's script never holds the token; `GET` tells the page who is
- * signed in; `DELETE` signs out. Mounted before the authentication middleware: it verifies tokens itself,
- * and signing out must work with an expired cookie too.
+ * `/v1/session`: the browser's way in. `POST` exchanges a bearer token (handed over by the portal, with an
+ * `exp`) for a session the tracker mints (sessions.ts): the HttpOnly `tracker_session` cookie holds its
+ * id, so the page's script never holds the token and signing out ends it on the server. `GET` tells the
+ * page who is signed in; `DELETE` revokes the session and clears the cookie. Mounted before the
+ * authentication middleware: it authenticates itself, and signing out must work with an ended session too.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { type Principal, TokenError } from "../auth";
+import type { Principal } from "../auth";
+import { isUnsafeMethod, ownOrigin, refuseForeignOrigin } from "../csrf";
 import type { AppEnv } from "../env";
-import { SESSION_COOKIE } from "../middleware";
+import { challenge, cookiePrincipal, SESSION_COOKIE, tokenOfHeader, verifiedToken } from "../middleware";
 import { HttpProblem } from "../problem";
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis), and Hono refuses longer ones. */
 const MAX_COOKIE_AGE_S = 400 * 86_400;
-const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
 
 /** HTTPS directly, or behind a proxy that says so: the cookie is then `Secure`. */
-export function isHttps(c: Context<AppEnv>): boolean {
-  const forwarded = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  return forwarded === "https" || new URL(c.req.url).protocol === "https:";
+export const isHttps = (c: Context<AppEnv>) => ownOrigin(c.req.raw).startsWith("https:");
+
+const cookieOptions = (c: Context<AppEnv>) =>
+  ({ httpOnly: true, sameSite: "Strict", path: "/", secure: isHttps(c) }) as const;
+
+/**
+ * Starts a session for `principal` (verified, with an `exp`) and sets its cookie, which lasts as long as
+ * the session: SESSION_TTL, or less when the token ends sooner.
+ */
+export async function startSession(c: Context<AppEnv>, principal: Principal): Promise<Principal> {
+  const { sessions, clock } = c.get("services");
+  if (principal.exp === undefined)
+    throw new HttpProblem(
+      401,
+      "The access token has no expiry (exp); a browser session is only started from a token that ends.",
+      { headers: challenge },
+    );
+  const now = clock.now();
+  const session = await sessions.start({ ...principal, exp: principal.exp }, now);
+  const maxAge = Math.max(0, Math.min(Math.floor((session.expiresAt - now) / 1000), MAX_COOKIE_AGE_S));
+  setCookie(c, SESSION_COOKIE, session.id, { ...cookieOptions(c), maxAge });
+  return { ...principal, exp: Math.floor(session.expiresAt / 1000) };
 }
 
-/** Sets the session cookie for a verified token; its lifetime follows the token's `exp`. */
-export function setSessionCookie(c: Context<AppEnv>, token: string, principal: Principal): void {
-  const nowS = Math.floor(c.get("services").clock.now() / 1000);
-  const maxAge =
-    principal.exp === undefined ? undefined : Math.max(0, Math.min(principal.exp - nowS, MAX_COOKIE_AGE_S));
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Strict",
-    path: "/",
-    secure: isHttps(c),
-    ...(maxAge === undefined ? {} : { maxAge }),
-  });
-}
-
-/** Verifies a token as the API does: 401 when refused, 403 for learners. */
-function principalOf(c: Context<AppEnv>, token: string | undefined, missing: string): Principal {
-  if (!token) throw new HttpProblem(401, missing, { headers: challenge });
-  const { verifier, clock } = c.get("services");
-  let principal: Principal;
-  try {
-    principal = verifier.verify(token, clock.now());
-  } catch (error) {
-    if (error instanceof TokenError)
-      throw new HttpProblem(401, `The access token was refused: ${error.message}.`, { headers: challenge });
-    throw error;
-  }
+function learnersRefused(principal: Principal): Principal {
   if (principal.role === "learner")
     throw new HttpProblem(403, "Learners cannot start or track bulk actions.");
   return principal;
 }
 
-/** What the page may show about the signed-in person (never the token). */
+/** What the page may show about the signed-in person (never the token, never the session id). */
 const describe = (p: Principal) => ({
   principal: { id: p.sub, portal: p.portal, role: p.role, email: p.email, name: p.name },
   expiresAt: p.exp === undefined ? null : new Date(p.exp * 1000).toISOString(),
 });
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .post("/", (c) => {
+  .post("/", async (c) => {
     const header = c.req.header("authorization");
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    const token = match?.[1];
-    const principal = principalOf(c, token, "Send the access token as 'Authorization: Bearer <token>'.");
-    setSessionCookie(c, token!, principal);
-    c.header("cache-control", "no-store");
+    if (!header)
+      throw new HttpProblem(401, "Send the access token as 'Authorization: Bearer <token>'.", {
+        headers: challenge,
+      });
+    const token = learnersRefused(await verifiedToken(tokenOfHeader(header), c.get("services")));
+    const principal = await startSession(c, token);
     return c.json(describe(principal));
   })
-  .get("/", (c) => {
-    c.header("cache-control", "no-store");
-    const principal = principalOf(c, getCookie(c, SESSION_COOKIE), "Not signed in.");
-    return c.json(describe(principal));
+  .get("/", async (c) => {
+    if (!getCookie(c, SESSION_COOKIE)) throw new HttpProblem(401, "Not signed in.", { headers: challenge });
+    return c.json(describe(await cookiePrincipal(c, c.get("services"))));
   })
-  .delete("/", (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c), httpOnly: true, sameSite: "Strict" });
-    c.header("cache-control", "no-store");
+  .delete("/", async (c) => {
+    const services = c.get("services");
+    const id = getCookie(c, SESSION_COOKIE);
+    if (id) {
+      // Another origin must not sign the person out either.
+      if (isUnsafeMethod(c.req.method)) refuseForeignOrigin(c.req.raw, services.config);
+      await services.sessions.revoke(id, services.clock.now());
+    }
+    deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
     return c.body(null, 204);
   });
