@@ -69,3 +69,21 @@ export function tokenFor(person: Person, extra: Record<string, unknown> = {}, se
 export const bearer = (person: Person, extra: Record<string, unknown> = {}) => ({
   authorization: `Bearer ${tokenFor(person, extra)}`,
 });
+
+/**
+ * Signs `person` in as the page does (`POST /v1/session` with a token that has an `exp`) through
+ * `request` (an app's or a server's), and returns the `Cookie` header value that carries the session.
+ */
+export async function sessionCookie(
+  request: (path: string, init?: RequestInit) => Response | Promise<Response>,
+  person: Person,
+  nowMs = Date.now(),
+  url = "/v1/session",
+): Promise<string> {
+  const token = tokenFor(person, { exp: Math.floor(nowMs / 1000) + 3600 });
+  const res = await request(url, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`POST /v1/session answered ${res.status}: ${await res.text()}`);
+  const id = /tracker_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+  if (!id) throw new Error("POST /v1/session set no cookie");
+  return `tracker_session=${id}`;
+}
