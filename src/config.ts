@@ -76,7 +76,7 @@ const EnvSchema = v.object({
   PORTAL_CONCURRENCY: v.optional(positiveInt("PORTAL_CONCURRENCY"), "2"),
   // Bounds against a hostile tenant (docs/security.md).
   MAX_JSON_BYTES: v.optional(positiveInt("MAX_JSON_BYTES"), String(1024 * 1024)),
-  MAX_UPLOADS_PER_PERSON: v.optional(positiveInt("MAX_UPLOADS_PER_PERSON"), "2"),
+  MAX_UPLOADS_PER_PERSON: v.optional(positiveInt("MAX_UPLOADS_PER_PERSON"), "3"),
   MAX_UPLOADS: v.optional(positiveInt("MAX_UPLOADS"), "8"),
   UPLOAD_DEADLINE: v.optional(duration("UPLOAD_DEADLINE"), "10m"),
   SESSION_TTL: v.optional(duration("SESSION_TTL"), "12h"),

@@ -20,6 +20,8 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
     PORT: "0",
     // Tests start many actions quickly; the limit itself is tested with a small value.
     RATE_LIMIT_ACTIONS: "100000",
+    MAX_UPLOADS_PER_PERSON: "1000",
+    MAX_UPLOADS: "1000",
     ...env,
   });
 }
