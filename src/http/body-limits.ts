@@ -6,28 +6,47 @@
  */
 import { HttpProblem } from "./problem";
 
-/** The whole body must have arrived by `at` (a time from `performance.now()`); 408 after it. */
+/**
+ * The whole body must have arrived `ms` after this is made; reads after that fail with 408. One timer per
+ * body, and at most one read waiting on it: racing each read against one long-lived promise would leave
+ * a reaction per chunk on that promise, each holding its chunk until the deadline (a leak as large as
+ * the body).
+ */
 export class BodyDeadline {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private readonly expired: Promise<never>;
+  private expired: HttpProblem | null = null;
+  private waiting: ((error: HttpProblem) => void) | null = null;
 
   constructor(readonly ms: number) {
-    this.expired = new Promise<never>((_, reject) => {
-      this.timer = setTimeout(() => reject(bodyTimedOut(ms)), ms);
-    });
-    // Nobody may be waiting when it fires (the body already arrived): that is not an error.
-    this.expired.catch(() => {});
+    this.timer = setTimeout(() => {
+      this.expired = bodyTimedOut(ms);
+      this.waiting?.(this.expired);
+    }, ms);
   }
 
   /** The next chunk of `reader`, or the 408 problem once the deadline has passed. */
   read(reader: ReadableStreamDefaultReader<Uint8Array>): ReturnType<typeof reader.read> {
-    return Promise.race([reader.read(), this.expired]);
+    if (this.expired) return Promise.reject(this.expired);
+    return new Promise((resolve, reject) => {
+      this.waiting = reject;
+      reader.read().then(
+        (result) => {
+          this.waiting = null;
+          resolve(result);
+        },
+        (error) => {
+          this.waiting = null;
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The body is read (or given up): the timer goes. */
   end(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.waiting = null;
   }
 }
 
