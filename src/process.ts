@@ -25,6 +25,7 @@ import { EventTail } from "./events/tail";
 import type { Services } from "./http/env";
 import { guardServices } from "./http/guards";
 import { RateLimiter } from "./http/rate-limit";
+import { PRUNE_SESSIONS_CRON, pruneSessions } from "./http/sessions";
 import { sweepSpool, UploadSpool } from "./http/upload-spool";
 import { BufferedLog } from "./lib/buffered-log";
 import { type Clock, systemClock } from "./lib/clock";
@@ -153,6 +154,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     );
     every(config.expiryCron, "expire-reports", () => expireReports(db, clock.now()));
     every("17 * * * *", "prune-events", () => pruneEvents(db, clock.now() - 30 * 86_400_000));
+    every(PRUNE_SESSIONS_CRON, "prune-sessions", () => pruneSessions(db, clock.now()));
     // Uploads of actions whose end was committed by a process that died before cleaning up.
     every(SWEEP_UPLOADS_CRON, "sweep-uploads", () =>
       sweepEndedUploads(

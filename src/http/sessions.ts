@@ -120,6 +120,9 @@ const sessionPrincipal = (p: Omit<Principal, "exp">, expiresAt: number): Princip
   exp: Math.floor(expiresAt / 1000),
 });
 
+/** When ended sessions are pruned (hourly; the edge's cron runs the job in the minute it names). */
+export const PRUNE_SESSIONS_CRON = "23 * * * *";
+
 /** Removes sessions that ended (expired or revoked) more than `graceMs` ago; a clock job. */
 export async function pruneSessions(db: Db, now: number, graceMs = 86_400_000): Promise<number> {
   const gone = await db

@@ -5,6 +5,7 @@
  * with controlled clocks, and on real processes). The development sign-in link mints a session too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pruneSessions } from "../../src/http/sessions";
 import { ManualClock } from "../../src/lib/clock";
 import { startProcess, type TrackerProcess } from "../../src/process";
 import { ADA, sessionCookie, tempDir, testConfig } from "../support/env";
@@ -87,6 +88,17 @@ describe("with controlled clocks: exactly SESSION_RECHECK", () => {
     for (const clock of clocks) clock.advance(3_600_000);
     for (const t of [a, b])
       expect((await t.app.request("/v1/actions", { headers: { cookie } })).status).toBe(401);
+  });
+
+  test("ended sessions are pruned a day after they end; live ones stay", async () => {
+    const [a] = trackers as [TrackerProcess];
+    const live = await sessionCookie(a.app.request, ADA, clocks[0]!.now());
+    const count = async () =>
+      Number((await a.database.client.execute("SELECT count(*) FROM sessions")).rows[0]![0]);
+    const before = await count();
+    expect(await pruneSessions(a.services.db, clocks[0]!.now() + 86_400_000 + 3_600_000)).toBe(before - 1);
+    expect(await count()).toBe(1);
+    expect(live).toStartWith("tracker_session=");
   });
 
   test("the development sign-in link mints a stored, revocable session, not a token in a cookie", async () => {
