@@ -82,6 +82,14 @@ async function problemOf(res: Response): Promise<Problem & { bytes: number }> {
   return { ...(JSON.parse(text) as Problem), bytes: text.length };
 }
 
+/** An upload's answer when it has `status`; otherwise its body is read and null returned (for `until`). */
+async function uploadAnswered(child: Child, who: Person, csv: string, status: number) {
+  const res = await upload(child, who, csv);
+  if (res.status === status) return res;
+  await res.arrayBuffer();
+  return null;
+}
+
 const spooled = (dir: string) => {
   try {
     return readdirSync(join(dir, "uploads")).filter((name) => name.endsWith(".part"));
@@ -244,27 +252,22 @@ describe("uploads: a few chunks of memory whatever their size, and a cap on thos
     };
     const small = "email\nplace@example.com\n";
     const adas = [await held(ADA), await held(ADA)];
-    const tooMany = await until("Ada's third upload to be refused", async () => {
-      const res = await upload(server, ADA, small);
-      return res.status === 429 ? res : (await res.arrayBuffer(), null);
-    });
+    const tooMany = await until("Ada's third upload to be refused", () =>
+      uploadAnswered(server, ADA, small, 429),
+    );
     expect(tooMany.headers.get("retry-after")).toBe("5");
     expect((await problemOf(tooMany)).type).toBe("/problems/too-many-uploads");
 
     const bobs = await held(BOB);
-    const busy = await until("the process to be full", async () => {
-      const res = await upload(server, EVE, small);
-      return res.status === 503 ? res : (await res.arrayBuffer(), null);
-    });
+    const busy = await until("the process to be full", () => uploadAnswered(server, EVE, small, 503));
     expect(busy.headers.get("retry-after")).toBe("5");
     expect((await problemOf(busy)).type).toBe("/problems/uploads-busy");
 
     // Clients that go away give their places back, and their spooled files are removed.
     for (const request of [...adas, bobs]) request.close();
-    const accepted = await until("Ada's upload to be accepted again", async () => {
-      const res = await upload(server, ADA, small);
-      return res.status === 202 ? res : (await res.arrayBuffer(), null);
-    });
+    const accepted = await until("Ada's upload to be accepted again", () =>
+      uploadAnswered(server, ADA, small, 202),
+    );
     await accepted.arrayBuffer();
     await until("the spool to be empty", () => spooled(dirs.server).length === 0);
   }, 60_000);
