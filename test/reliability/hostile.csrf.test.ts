@@ -194,7 +194,7 @@ describe("over HTTP: each Origin and Sec-Fetch-Site", () => {
       refused,
     ],
   ] as [string, Record<string, string | (() => string)>, string][])(
-    "cookie with %s: %s",
+    "cookie with %s",
     async (_, given, expected) => {
       const headers = Object.fromEntries(
         Object.entries(given).map(([name, value]) => [name, typeof value === "function" ? value() : value]),
