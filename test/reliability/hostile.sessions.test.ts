@@ -79,6 +79,24 @@ describe("with controlled clocks: exactly SESSION_RECHECK", () => {
     expect((await list(b)).status).toBe(401);
   });
 
+  test("a stream opened with the session on another process ends at its first heartbeat after the sign-out", async () => {
+    const [a, b] = trackers as [TrackerProcess, TrackerProcess];
+    const cookie = await sessionCookie(a.app.request, ADA, clocks[0]!.now());
+    const stream = await b.app.request("/v1/events", { headers: { cookie } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    b.services.hub.pingAll();
+    await a.app.request("/v1/session", { method: "DELETE", headers: { cookie, origin: "http://localhost" } });
+    clocks[1]!.advance(2_000);
+    // The heartbeat (every 10 s in a process; called here) asks the session store, which reads the row.
+    b.services.hub.pingAll();
+    expect(await ended).toBe(true);
+    expect(b.services.hub.countOf(ADA)).toBe(0);
+  });
+
   test("a session ends at SESSION_TTL or at its token's exp, whichever comes first, on every process", async () => {
     const [a, b] = trackers as [TrackerProcess, TrackerProcess];
     for (const clock of clocks) clock.set(Math.floor(Date.now() / 1000) * 1000);

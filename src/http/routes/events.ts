@@ -1,8 +1,11 @@
 /** `GET /v1/events`: the caller's own action events as Server-Sent Events, resumable with Last-Event-ID. */
+import type { Context } from "hono";
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
 import { describeRoute } from "hono-openapi";
 import { eventStreamResponse } from "../../events/stream";
 import type { AppEnv } from "../env";
+import { SESSION_COOKIE } from "../middleware";
 import { HttpProblem, invalid } from "../problem";
 
 function lastEventIdOf(header: string | undefined, query: string | undefined): number | null {
@@ -15,6 +18,13 @@ function lastEventIdOf(header: string | undefined, query: string | undefined): n
     );
   }
   return Number(raw.trim());
+}
+
+/** A stream opened with the session cookie ends once its session does (checked at each heartbeat). */
+function sessionCheck(c: Context<AppEnv>): { stillSignedIn?: () => unknown } {
+  const { sessions, clock } = c.get("services");
+  const id = c.req.header("authorization") === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
+  return id ? { stillSignedIn: () => sessions.find(id, clock.now()) } : {};
 }
 
 export const eventRoutes = new Hono<AppEnv>().get(
@@ -45,6 +55,12 @@ export const eventRoutes = new Hono<AppEnv>().get(
       );
     }
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
-    return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
+    return eventStreamResponse({
+      db,
+      hub,
+      owner: request.owner,
+      lastEventId: request.lastEventId,
+      ...sessionCheck(c),
+    });
   },
 );
