@@ -18,7 +18,7 @@ import { HttpProblem } from "../problem";
 const MAX_COOKIE_AGE_S = 400 * 86_400;
 
 /** HTTPS directly, or behind a proxy that says so: the cookie is then `Secure`. */
-export const isHttps = (c: Context<AppEnv>) => ownOrigin(c.req.raw).startsWith("https:");
+const isHttps = (c: Context<AppEnv>) => ownOrigin(c.req.raw).startsWith("https:");
 
 const cookieOptions = (c: Context<AppEnv>) =>
   ({ httpOnly: true, sameSite: "Strict", path: "/", secure: isHttps(c) }) as const;
