@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, Services } from "./http/env";
+import { securityHeaders } from "./http/headers";
 import { onError, requestId } from "./http/middleware";
 import { allowedMethods, mountRoutes, unrouted } from "./http/mount";
 import { ROUTES } from "./http/routes";
@@ -33,6 +34,7 @@ function pageApp(services: Services, otherwise: ReturnType<typeof unrouted>) {
     await next();
   });
   page.use("*", requestId);
+  page.use("*", securityHeaders);
   page.onError(onError);
   page.route("/", uiRoutes);
   page.notFound((c) => otherwise(c.req.method, c.req.path, c.get("requestId")));

@@ -87,6 +87,16 @@ const EnvSchema = v.object({
   MAIL_PORTAL_RATE: v.optional(positiveInt("MAIL_PORTAL_RATE"), "60000"),
   REMINDER_MIN_INTERVAL: v.optional(duration("REMINDER_MIN_INTERVAL"), "1h"),
   REMINDER_SERIES_MAX: v.optional(positiveInt("REMINDER_SERIES_MAX"), "100"),
+  // Bounds against a hostile tenant (docs/security.md).
+  MAX_JSON_BYTES: v.optional(positiveInt("MAX_JSON_BYTES"), String(1024 * 1024)),
+  MAX_UPLOADS_PER_PERSON: v.optional(positiveInt("MAX_UPLOADS_PER_PERSON"), "3"),
+  MAX_UPLOADS: v.optional(positiveInt("MAX_UPLOADS"), "8"),
+  UPLOAD_DEADLINE: v.optional(duration("UPLOAD_DEADLINE"), "10m"),
+  SESSION_TTL: v.optional(duration("SESSION_TTL"), "12h"),
+  SESSION_RECHECK: v.optional(duration("SESSION_RECHECK"), "2s"),
+  METRICS_TOKEN: v.optional(
+    v.pipe(v.string(), v.minLength(16, "METRICS_TOKEN must be at least 16 characters")),
+  ),
 });
 
 export interface Config {
@@ -119,6 +129,18 @@ export interface Config {
   reminderMinIntervalMs: number;
   /** Occurrences of one reminder series; the last one schedules no successor. */
   reminderSeriesMax: number;
+  /** A JSON body, and the text fields of a multipart body together (413 above it). */
+  maxJsonBytes: number;
+  /** Upload bodies one person may send at once (429 above it), and one process may receive (503). */
+  maxUploadsPerPerson: number;
+  maxUploads: number;
+  /** A request body must have arrived this long after the request started (408 after it). */
+  uploadDeadlineMs: number;
+  /** A session's lifetime (capped by its token's `exp`), and how often a process re-reads a session it holds. */
+  sessionTtlMs: number;
+  sessionRecheckMs: number;
+  /** When set, `GET /metrics` wants `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -144,8 +166,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const e = result.output;
   const production = e.NODE_ENV === "production";
-  if (production && !e.AUTH_SECRET)
-    throw new ConfigError(["AUTH_SECRET is required when NODE_ENV=production"]);
+  if (production) {
+    const problem = productionSecretProblem(e.AUTH_SECRET);
+    if (problem) throw new ConfigError([problem]);
+  }
   return {
     production,
     port: e.PORT,
@@ -175,5 +199,28 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mailPortalRate: e.MAIL_PORTAL_RATE,
     reminderMinIntervalMs: e.REMINDER_MIN_INTERVAL,
     reminderSeriesMax: e.REMINDER_SERIES_MAX,
+    maxJsonBytes: e.MAX_JSON_BYTES,
+    maxUploadsPerPerson: e.MAX_UPLOADS_PER_PERSON,
+    maxUploads: e.MAX_UPLOADS,
+    uploadDeadlineMs: e.UPLOAD_DEADLINE,
+    sessionTtlMs: e.SESSION_TTL,
+    sessionRecheckMs: e.SESSION_RECHECK,
+    metricsToken: e.METRICS_TOKEN,
   };
+}
+
+/** HS256 wants a key of at least its hash size (RFC 7518 §3.2): 32 bytes. */
+export const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/**
+ * Why AUTH_SECRET cannot serve production, or null. The development secret is published in this file,
+ * so anyone could sign an admin token with it; a short secret can be guessed offline from one token.
+ */
+function productionSecretProblem(secret: string | undefined): string | null {
+  if (!secret) return "AUTH_SECRET is required when NODE_ENV=production";
+  if (secret === DEV_AUTH_SECRET)
+    return "AUTH_SECRET is the published development secret; set a random one when NODE_ENV=production";
+  if (new TextEncoder().encode(secret).byteLength < MIN_PRODUCTION_SECRET_BYTES)
+    return `AUTH_SECRET must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`;
+  return null;
 }

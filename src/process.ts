@@ -22,9 +22,10 @@ import { EngineRunner } from "./engine/runner";
 import { EventHub } from "./events/hub";
 import { pruneEvents } from "./events/log";
 import { EventTail } from "./events/tail";
-import { TokenVerifier } from "./http/auth";
 import type { Services } from "./http/env";
+import { guardServices } from "./http/guards";
 import { RateLimiter } from "./http/rate-limit";
+import { PRUNE_SESSIONS_CRON, pruneSessions } from "./http/sessions";
 import { sweepSpool, UploadSpool } from "./http/upload-spool";
 import { BufferedLog } from "./lib/buffered-log";
 import { type Clock, systemClock } from "./lib/clock";
@@ -95,7 +96,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     clock,
     config,
     hub,
-    verifier: new TokenVerifier(config.authSecret),
+    ...guardServices(config, db),
     limiter: new RateLimiter(config.rateLimitActions),
     log,
     metrics,
@@ -167,6 +168,7 @@ export async function startProcess(config: Config, options: ProcessOptions = {})
     );
     every(config.expiryCron, "expire-reports", () => expireReports(db, clock.now()));
     every("17 * * * *", "prune-events", () => pruneEvents(db, clock.now() - 30 * 86_400_000));
+    every(PRUNE_SESSIONS_CRON, "prune-sessions", () => pruneSessions(db, clock.now()));
     // Uploads of actions whose end was committed by a process that died before cleaning up.
     every(SWEEP_UPLOADS_CRON, "sweep-uploads", () =>
       sweepEndedUploads(

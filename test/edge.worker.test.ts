@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ActionView } from "../src/actions/view";
 import { uploadZips } from "./support/content";
-import { ADA, bearer, EVE, TEST_SECRET } from "./support/env";
+import { ADA, bearer, EVE, sessionCookie, TEST_SECRET } from "./support/env";
 import { type Bundle, buildWorker, type EdgeWorker, startEdgeWorker } from "./support/miniflare";
 import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
 import { type SseFrame, SseReader } from "./support/sse";
@@ -297,6 +297,30 @@ describe("the worker in workerd (Miniflare) with D1", () => {
       .first();
     expect(course).toMatchObject({ code: "SAFETY-101" });
   }, 20_000);
+
+  test("sessions and CSRF at the edge: a D1 session, refused from a foreign origin, ended by DELETE", async () => {
+    const cookie = await sessionCookie(edge.request, ADA);
+    expect((await edge.request("/v1/actions", { headers: { cookie } })).status).toBe(200);
+    const post = (origin: string) =>
+      edge.request("/v1/actions", {
+        method: "POST",
+        // A refusal answers before the body is read, and workerd then closes the connection: a new one each.
+        keepalive: false,
+        headers: { cookie, origin, "content-type": "application/json" },
+        body: JSON.stringify({ type: "reminder_send", params: { course: "NOPE" } }),
+      });
+    const foreign = await post("http://127.0.0.1:1");
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { type: string }).type).toBe("/problems/cross-origin");
+    // From its own origin the request gets past the check (to the params' own 422).
+    expect((await post(edge.url)).status).toBe(422);
+    const out = await edge.request("/v1/session", {
+      method: "DELETE",
+      headers: { cookie, origin: edge.url },
+    });
+    expect(out.status).toBe(204);
+    expect((await edge.request("/v1/actions", { headers: { cookie } })).status).toBe(401);
+  });
 
   test("nothing failed inside the worker", () => {
     expect(edge.logs.filter((line) => /"level":"error"|Uncaught|internal error/.test(line))).toEqual([]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signToken } from "../src/http/auth";
-import { ADA, BOB, bearer, EVE, LEO, TEST_SECRET, tokenFor } from "./support/env";
+import { ADA, BOB, bearer, EVE, LEO, sessionCookie, TEST_SECRET, tokenFor } from "./support/env";
 import { startTestTracker, type TestTracker, uploadCsv } from "./support/tracker";
 
 let t: TestTracker;
@@ -38,9 +38,12 @@ describe("authentication", () => {
     });
   }
 
-  test("the session cookie is accepted like a bearer token", async () => {
-    const res = await t.request("/v1/actions", { headers: { cookie: `tracker_session=${tokenFor(ADA)}` } });
+  test("a session cookie is accepted like a bearer token; a token in its place is not a session", async () => {
+    const cookie = await sessionCookie(t.request, ADA, t.clock.now());
+    const res = await t.request("/v1/actions", { headers: { cookie } });
     expect(res.status).toBe(200);
+    const token = await t.request("/v1/actions", { headers: { cookie: `tracker_session=${tokenFor(ADA)}` } });
+    expect(token.status).toBe(401);
   });
 
   test("a learner gets 403", async () => {

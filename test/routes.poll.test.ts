@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ManualClock } from "../src/lib/clock";
 import { startProcess, type TrackerProcess } from "../src/process";
 import { checkedRequest } from "./support/contract";
-import { ADA, BOB, bearer, EVE, LEO, tempDir, testConfig } from "./support/env";
+import { ADA, BOB, bearer, EVE, LEO, sessionCookie, tempDir, testConfig } from "./support/env";
 import { uploadCsv } from "./support/tracker";
 
 const dir = tempDir();
@@ -88,8 +88,8 @@ test("polls authenticate like every route: 401 with a challenge, 403 for learner
   // Twice: the second time the learner's token is already verified and cached; still refused.
   for (let i = 0; i < 2; i++)
     expect((await request(`/v1/actions/${ref}`, { headers: bearer(LEO) })).status).toBe(403);
-  const token = bearer(ADA).authorization.slice("Bearer ".length);
-  const cookie = await request(`/v1/actions/${ref}`, { headers: { cookie: `tracker_session=${token}` } });
+  const session = await sessionCookie(request, ADA, tracker.services.clock.now());
+  const cookie = await request(`/v1/actions/${ref}`, { headers: { cookie: session } });
   expect(cookie.status).toBe(200);
   const failed = lines.filter((l) => l.msg === "request" && l.route === "/v1/actions/:referenceId");
   expect(failed.map((l) => l.status)).toEqual(expect.arrayContaining([401, 403]));

@@ -106,6 +106,9 @@ export function trackerEnv(databaseUrl: string, port: number, extra: Record<stri
     AUTH_SECRET: BENCH_SECRET,
     NODE_ENV: "test",
     RESEND_API_KEY: "",
+    // One person sends every upload of a bench, some at once.
+    MAX_UPLOADS_PER_PERSON: "1000",
+    MAX_UPLOADS: "1000",
     ...extra,
   };
 }

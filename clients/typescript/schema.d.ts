@@ -117,12 +117,12 @@ export interface paths {
         put?: never;
         /**
          * Exchange a bearer token for the session cookie
-         * @description The page's way in: the portal hands over a token once, and the page's script never holds it.
+         * @description The page's way in: the portal hands over a token once (it must have an `exp`), and the page's script never holds it. The session lasts SESSION_TTL, or until the token's `exp` when that comes first.
          */
         post: operations["startSession"];
         /**
          * Sign out
-         * @description Clears the session cookie; needs no credential, so an expired session can sign out too.
+         * @description Ends the session on the server and clears the cookie; needs no credential, so an ended session can sign out too. With a session cookie, the request must come from the tracker's page or a CORS_ORIGINS page.
          */
         delete: operations["endSession"];
         options?: never;
@@ -156,7 +156,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Actions by type and status, queue depth and age, slice durations, open streams, event-tail lag, outbox backlog, HTTP requests and latency by route.
+         * @description Actions by type and status, queue depth and age, slice durations, open streams, event-tail lag, outbox backlog, HTTP requests and latency by route. No tenant data: no portal, person, reference or file name is ever a label. With METRICS_TOKEN set (advised in production) it wants `Authorization: Bearer <METRICS_TOKEN>`, a static token of the operator's, not an access token.
          */
         get: operations["metrics"];
         put?: never;
@@ -292,6 +292,8 @@ export interface components {
             detail: string;
             /** @description Every problem with the input, each naming its field. */
             errors?: components["schemas"]["FieldProblem"][];
+            /** @description Problems beyond the first 20 listed in `errors`, counted but not listed. */
+            moreErrors?: number;
             /** @description The same id as `X-Request-Id`: quote it in a ticket. */
             requestId: string;
         };
@@ -339,13 +341,13 @@ export interface components {
         };
         GroupEnrollParams: {
             group: string;
-            courses: string[];
+            courses: unknown[];
             /** Format: date-time */
             dueDate?: string;
         };
         GroupUnenrollParams: {
             group: string;
-            courses: string[];
+            courses: unknown[];
         };
         GroupMarkCompleteParams: {
             group: string;
@@ -686,7 +688,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -702,7 +704,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -833,7 +835,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -849,7 +851,30 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within UPLOAD_DEADLINE. */
+            408: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "408",
+                     *       "status": 408,
+                     *       "detail": "The body did not arrive within UPLOAD_DEADLINE.",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -884,7 +909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than its limit. */
+            /** @description The body is over MAX_UPLOAD_BYTES, or a JSON body (or a form's text fields) over MAX_JSON_BYTES. */
             413: {
                 headers: {
                     /**
@@ -900,7 +925,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "413",
                      *       "status": 413,
-                     *       "detail": "The body is larger than its limit.",
+                     *       "detail": "The body is over MAX_UPLOAD_BYTES, or a JSON body (or a form's text fields) over MAX_JSON_BYTES.",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -953,7 +978,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description More actions started in a minute than RATE_LIMIT_ACTIONS allows. */
+            /** @description More actions started in a minute than RATE_LIMIT_ACTIONS allows, or MAX_UPLOADS_PER_PERSON uploads already being sent. */
             429: {
                 headers: {
                     /**
@@ -974,7 +999,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "429",
                      *       "status": 429,
-                     *       "detail": "More actions started in a minute than RATE_LIMIT_ACTIONS allows.",
+                     *       "detail": "More actions started in a minute than RATE_LIMIT_ACTIONS allows, or MAX_UPLOADS_PER_PERSON uploads already being sent.",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -998,6 +1023,34 @@ export interface operations {
                      *       "title": "500",
                      *       "status": 500,
                      *       "detail": "Something failed on the tracker's side; quote the request id.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The process is receiving MAX_UPLOADS uploads already. */
+            503: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 2
+                     */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "503",
+                     *       "status": 503,
+                     *       "detail": "The process is receiving MAX_UPLOADS uploads already.",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1093,7 +1146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1109,7 +1162,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1229,7 +1282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1245,7 +1298,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1388,7 +1441,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1404,7 +1457,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1572,7 +1625,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1588,7 +1641,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1702,7 +1755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1718,7 +1771,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1806,7 +1859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Learners cannot start or track bulk actions. */
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
             403: {
                 headers: {
                     /**
@@ -1822,7 +1875,7 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "403",
                      *       "status": 403,
-                     *       "detail": "Learners cannot start or track bulk actions.",
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */
@@ -1879,6 +1932,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The session cookie came with a request from a foreign origin (CSRF). */
+            403: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "403",
+                     *       "status": 403,
+                     *       "detail": "The session cookie came with a request from a foreign origin (CSRF).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Something failed on the tracker's side; quote the request id. */
             500: {
@@ -1980,6 +2056,34 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description METRICS_TOKEN is set and the request did not carry it. */
+            401: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description The bearer challenge (RFC 6750).
+                     * @example Bearer realm="tracker"
+                     */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "401",
+                     *       "status": 401,
+                     *       "detail": "METRICS_TOKEN is set and the request did not carry it.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Something failed on the tracker's side; quote the request id. */

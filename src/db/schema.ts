@@ -287,3 +287,24 @@ export const trainingHistory = sqliteTable(
 export const sliceGuard = sqliteTable("slice_guard", { ok: integer("ok").notNull() }, (t) => [
   check("slice_guard_ok", sql`${t.ok} = 1`),
 ]);
+
+/**
+ * Browser sessions (the `tracker_session` cookie): an id the tracker mints, stored only as its SHA-256, so
+ * signing out ends the session on the server and a copy of this table opens no session. The person is
+ * copied from the token that started it; `expires_at` is the session's lifetime, capped by the token's.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    portalId: text("portal_id").notNull(),
+    subject: text("subject").notNull(),
+    role: text("role").notNull(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("sessions_expiry").on(t.expiresAt)],
+);

@@ -12,6 +12,7 @@ import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "../engine/options";
 import { EngineRunner } from "../engine/runner";
 import { pruneEvents } from "../events/log";
+import { PRUNE_SESSIONS_CRON, pruneSessions } from "../http/sessions";
 import { systemClock } from "../lib/clock";
 import { deliverOutbox } from "../mail/outbox";
 import { engineObserver } from "../metrics/observe";
@@ -59,6 +60,9 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
       ? [["expire-reports", () => expireReports(db, now())] as [string, () => Promise<unknown>]]
       : []),
     ["prune-events", () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
+    ...(cronDue(PRUNE_SESSIONS_CRON, scheduledTime)
+      ? [["prune-sessions", () => pruneSessions(db, now())] as [string, () => Promise<unknown>]]
+      : []),
     // As in src/process.ts: uploads left by an invocation that ended between an end and its clean-up
     // (and those of actions the sweeper ended above).
     ...(cronDue(SWEEP_UPLOADS_CRON, scheduledTime)

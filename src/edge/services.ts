@@ -14,8 +14,8 @@ import { type Config, parseConfig } from "../config";
 import type { BlobStore } from "../content/blob-store";
 import { DbBlobStore } from "../content/db-blob-store";
 import { EventHub } from "../events/hub";
-import { TokenVerifier } from "../http/auth";
 import type { Services } from "../http/env";
+import { guardServices } from "../http/guards";
 import { RateLimiter } from "../http/rate-limit";
 import { systemClock } from "../lib/clock";
 import { parseDuration } from "../lib/duration";
@@ -112,7 +112,7 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
     clock: systemClock,
     config,
     hub: new EventHub(),
-    verifier: new TokenVerifier(config.authSecret),
+    ...guardServices(config, db),
     limiter: new RateLimiter(config.rateLimitActions),
     log,
     metrics: new Metrics(),

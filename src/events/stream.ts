@@ -28,6 +28,11 @@ export interface StreamOptions {
   lastEventId: number | null;
   /** Reconnection delay hinted to the client. */
   retryMs?: number;
+  /**
+   * For a stream opened with the session cookie: whether its session still holds, asked at each
+   * heartbeat, so a sign-out on any process ends streams that were already open (within a heartbeat).
+   */
+  stillSignedIn?: () => unknown;
 }
 
 export function eventStreamResponse(options: StreamOptions): Response {
@@ -102,7 +107,15 @@ class EventStream implements Subscriber, HeadReader, Bun.DirectUnderlyingSource<
   }
 
   ping(frame: Uint8Array): void {
-    this.send(frame);
+    const signedIn = this.options.stillSignedIn?.() ?? true;
+    if (signedIn instanceof Promise)
+      // A failed check (the database busy) keeps the stream: the next heartbeat asks again.
+      signedIn.then(
+        (yes) => (yes ? this.send(frame) : this.close()),
+        () => this.send(frame),
+      );
+    else if (signedIn) this.send(frame);
+    else this.close();
   }
 
   close(): void {

@@ -1,9 +1,14 @@
 /**
- * HS256 access tokens. A synchronous HMAC (node:crypto, also in Workers with nodejs_compat) costs ~10 µs
- * against ~67 µs for WebCrypto, and a small cache of verified tokens makes repeat polls nearly free.
- * Only HS256 is accepted: `alg: none`, RS/HS confusion and anything else is refused before any crypto.
+ * HS256 access tokens, verified by `hono/jwt` (a kept library, on WebCrypto in Bun and Workers alike)
+ * behind a cache of verified tokens, so its cost (~70 µs) is paid once per token and a poller's repeat
+ * requests are a map lookup. Before the library sees a token it must be spelled canonically: every part
+ * unpadded base64url that decodes and re-encodes to itself. Decoders skip what they do not expect (junk
+ * after the signature, `==`, the standard alphabet), so without that check one token had endless
+ * accepted spellings, each a new cache entry. Only HS256 is accepted: `alg: none`, RS/HS confusion and
+ * anything else is refused.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { verify } from "hono/jwt";
 import * as v from "valibot";
 import { ROLES } from "../actions/model";
 import type { Principal } from "../actions/principal";
@@ -23,38 +28,42 @@ export class TokenError extends Error {}
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
 
-function hmac(secret: string, input: string): Buffer {
-  return createHmac("sha256", secret).update(input).digest();
-}
-
-/** Signs claims as an HS256 JWT (the dev token script and tests use it). */
+/** Signs claims as an HS256 JWT (the dev token script, the demo and tests use it). */
 export function signToken(claims: Record<string, unknown>, secret: string): string {
   const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
   const body = b64url(JSON.stringify(claims));
-  return `${head}.${body}.${hmac(secret, `${head}.${body}`).toString("base64url")}`;
+  const signature = createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${signature}`;
 }
 
-function decodeJson(part: string): unknown {
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Three parts, each canonical unpadded base64url: the one spelling of a token that is accepted. */
+export function isCanonicalToken(token: string): boolean {
+  const parts = token.split(".");
+  return (
+    parts.length === 3 &&
+    parts.every(
+      (part) => BASE64URL.test(part) && Buffer.from(part, "base64url").toString("base64url") === part,
+    )
+  );
+}
+
+/** Verifies encoding, signature, algorithm, `exp` and `nbf`; resolves to the principal or rejects with TokenError. */
+export async function verifyToken(token: string, secret: string, nowMs: number): Promise<Principal> {
+  if (token.length > 8192 || !isCanonicalToken(token)) throw new TokenError("malformed token");
+  let payload: unknown;
   try {
-    return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-  } catch {
+    // Times are checked below against the tracker's clock (tests control it), not the library's.
+    payload = await verify(token, secret, { alg: "HS256", exp: false, nbf: false, iat: false });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "JwtAlgorithmMismatch" || name === "JwtHeaderInvalid")
+      throw new TokenError("unsupported token algorithm");
+    if (name === "JwtTokenSignatureMismatched") throw new TokenError("bad signature");
     throw new TokenError("malformed token");
   }
-}
-
-/** Verifies signature, algorithm, `exp` and `nbf`; returns the principal or throws TokenError. */
-export function verifyToken(token: string, secret: string, nowMs: number): Principal {
-  const parts = token.split(".");
-  if (parts.length !== 3 || token.length > 8192) throw new TokenError("malformed token");
-  const [head, body, signature] = parts as [string, string, string];
-  const header = decodeJson(head) as { alg?: unknown; typ?: unknown } | null;
-  if (header?.alg !== "HS256") throw new TokenError("unsupported token algorithm");
-  if (header.typ !== undefined && header.typ !== "JWT") throw new TokenError("unsupported token type");
-  const expected = hmac(secret, `${head}.${body}`);
-  const given = Buffer.from(signature, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
-    throw new TokenError("bad signature");
-  const parsed = v.safeParse(ClaimsSchema, decodeJson(body));
+  const parsed = v.safeParse(ClaimsSchema, payload);
   if (!parsed.success) throw new TokenError("token claims are incomplete");
   const claims = parsed.output;
   const now = nowMs / 1000;
@@ -70,7 +79,11 @@ export function verifyToken(token: string, secret: string, nowMs: number): Princ
   };
 }
 
-/** Remembers verified tokens so a poller's repeated requests skip the HMAC; expiry is still checked. */
+/**
+ * Remembers verified tokens so a poller's repeated requests skip verification; expiry is still checked.
+ * Keyed by the token as sent, which is only ever cached once verified, so canonical: junk spellings of a
+ * token are refused before they could become entries.
+ */
 export class TokenVerifier {
   private readonly cache = new Map<string, Principal>();
 
@@ -79,10 +92,15 @@ export class TokenVerifier {
     private readonly maxEntries = 10_000,
   ) {}
 
-  verify(token: string, nowMs: number): Principal {
+  /** Entries held (for tests: junk spellings must not add any). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  async verify(token: string, nowMs: number): Promise<Principal> {
     const cached = this.cached(token, nowMs);
     if (cached) return cached;
-    const principal = verifyToken(token, this.secret, nowMs);
+    const principal = await verifyToken(token, this.secret, nowMs);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(token, principal);
     return principal;

@@ -11,6 +11,8 @@ import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
 import type { TokenVerifier } from "./auth";
 import type { RateLimiter } from "./rate-limit";
+import type { SessionStore } from "./sessions";
+import type { UploadGate } from "./upload-gate";
 import type { UploadSpool } from "./upload-spool";
 
 export type AppConfig = Pick<
@@ -30,6 +32,13 @@ export type AppConfig = Pick<
   | "reminderMinIntervalMs"
   | "reminderSeriesMax"
   | "mailPortalRate"
+  | "maxJsonBytes"
+  | "maxUploadsPerPerson"
+  | "maxUploads"
+  | "uploadDeadlineMs"
+  | "sessionTtlMs"
+  | "sessionRecheckMs"
+  | "metricsToken"
 >;
 
 export interface Services extends EngineServices {
@@ -38,6 +47,10 @@ export interface Services extends EngineServices {
   config: AppConfig;
   hub: EventHub;
   verifier: TokenVerifier;
+  /** Browser sessions (the `tracker_session` cookie), revocable. */
+  sessions: SessionStore;
+  /** Places for upload bodies being received, per person and per process. */
+  uploadGate: UploadGate;
   blobs: BlobStore;
   /**
    * Latest state of recently changed actions, for polls without a database read. Only where an event

@@ -6,6 +6,7 @@ import { Refusal } from "../actions/errors";
 import type { Principal } from "../actions/principal";
 import { jsonString, PreparedLine } from "../lib/buffered-log";
 import { TokenError } from "./auth";
+import { isUnsafeMethod, refuseForeignOrigin } from "./csrf";
 import type { AppEnv, Services } from "./env";
 import { HttpProblem, problemOfRefusal, problemResponse } from "./problem";
 import type { Credential } from "./route";
@@ -69,25 +70,55 @@ const BOTH: readonly Credential[] = ["bearer", "cookie"];
 
 /**
  * Who is asking, from `Authorization: Bearer` or the session cookie, whichever the route accepts (the
- * header first); learners may not use the tracker. Throws the 401 or 403 problem.
+ * header first); learners may not use the tracker. A poller's token verified before, or a session this
+ * process holds, answers without waiting (a Principal); otherwise a Promise. Throws (or rejects with) the
+ * 401 or 403 problem; with `originCheck`, a request signed in with the cookie from a foreign origin is a
+ * 403 (csrf.ts).
  */
 export function principalOf(
   c: Context<AppEnv>,
   services: Services,
   accepted: readonly Credential[] = BOTH,
-): Principal {
+  originCheck = isUnsafeMethod(c.req.method),
+): Principal | Promise<Principal> {
   const header = accepted.includes("bearer") ? c.req.raw.headers.get("authorization") : null;
-  // A poller sends the same `Bearer <token>` again and again: a verified one is found without parsing.
-  const principal =
-    (header?.startsWith("Bearer ") && services.verifier.cached(header.slice(7), services.clock.now())) ||
-    verified(
-      header ? tokenOfHeader(header) : accepted.includes("cookie") ? getCookie(c, SESSION_COOKIE) : undefined,
-      services,
-      accepted,
-    );
+  if (header !== null) {
+    // A poller sends the same `Bearer <token>` again and again: a verified one is found without parsing.
+    const cached =
+      header.startsWith("Bearer ") && services.verifier.cached(header.slice(7), services.clock.now());
+    if (cached) return allowed(cached);
+    return verifiedToken(tokenOfHeader(header), services).then(allowed);
+  }
+  if (!accepted.includes("cookie")) throw new HttpProblem(401, missing(accepted), { headers: challenge });
+  return cookiePrincipal(c, services, accepted, originCheck);
+}
+
+/** The person of the session cookie (401 without one, or when it has ended); origin-checked when asked. */
+function cookiePrincipal(
+  c: Context<AppEnv>,
+  services: Services,
+  accepted: readonly Credential[],
+  originCheck: boolean,
+): Principal | Promise<Principal> {
+  const sessionId = getCookie(c, SESSION_COOKIE);
+  if (!sessionId) throw new HttpProblem(401, missing(accepted), { headers: challenge });
+  if (originCheck) refuseForeignOrigin(c.req.raw, services.config);
+  const found = services.sessions.find(sessionId, services.clock.now());
+  return found instanceof Promise ? found.then(sessionAllowed) : sessionAllowed(found);
+}
+
+function allowed(principal: Principal): Principal {
   if (principal.role === "learner")
     throw new HttpProblem(403, "Learners cannot start or track bulk actions.");
   return principal;
+}
+
+function sessionAllowed(principal: Principal | null): Principal {
+  if (!principal)
+    throw new HttpProblem(401, "The session has ended: sign in again from your learning portal.", {
+      headers: challenge,
+    });
+  return allowed(principal);
 }
 
 export function tokenOfHeader(header: string): string {
@@ -104,10 +135,10 @@ function missing(accepted: readonly Credential[]): string {
   return "Sign in: send a bearer token or the session cookie.";
 }
 
-function verified(token: string | undefined, services: Services, accepted: readonly Credential[]): Principal {
-  if (!token) throw new HttpProblem(401, missing(accepted), { headers: challenge });
+/** The principal of a bearer token, or the 401 problem naming why it was refused. */
+export async function verifiedToken(token: string, services: Services): Promise<Principal> {
   try {
-    return services.verifier.verify(token, services.clock.now());
+    return await services.verifier.verify(token, services.clock.now());
   } catch (error) {
     if (error instanceof TokenError) {
       throw new HttpProblem(401, `The access token was refused: ${error.message}.`, { headers: challenge });
@@ -116,7 +147,7 @@ function verified(token: string | undefined, services: Services, accepted: reado
   }
 }
 
-const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
+export const challenge = { "www-authenticate": 'Bearer realm="tracker"' };
 
 /** The single error handler: known problems keep their status, anything else is a logged 500. */
 export function onError(error: Error, c: Context<AppEnv>): Response {

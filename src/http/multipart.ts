@@ -5,6 +5,7 @@
  */
 import type { FieldProblem } from "../actions/errors";
 import type { UploadedFile } from "../engine/submission";
+import { type BodyDeadline, releaseQuietly } from "./body-limits";
 import { type HttpProblem, invalid } from "./problem";
 
 /** Where file parts go while the body is read (a temp file in Bun). */
@@ -32,6 +33,10 @@ export interface MultipartLimits {
   maxFieldBytes?: number;
   /** Text fields and files together. */
   maxParts?: number;
+  /** All text fields together: they are held in memory (a file part goes to the spool). */
+  maxTextBytes?: number;
+  /** The whole body must arrive by then (408). */
+  deadline?: BodyDeadline;
 }
 
 const CRLF = Buffer.from("\r\n");
@@ -58,6 +63,8 @@ export async function readMultipart(
   if (!body) throw malformed("the body is empty");
   const maxFieldBytes = limits.maxFieldBytes ?? 1024 * 1024;
   const maxParts = limits.maxParts ?? 1_000;
+  const maxTextBytes = limits.maxTextBytes ?? maxFieldBytes;
+  let textBytes = 0;
   // Searching for CRLF--boundary everywhere, the body is read as if it began with a CRLF.
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   let buffer: Buffer = Buffer.from(CRLF);
@@ -76,9 +83,15 @@ export async function readMultipart(
     // Buffers are never changed in place, so a file part can take a view; a text part keeps a copy.
     if (part.writer) return part.writer.write(bytes);
     part.textBytes += bytes.length;
+    textBytes += bytes.length;
     if (part.textBytes > maxFieldBytes)
       throw invalid(
         [{ path: part.name, message: `${part.name} is longer than ${maxFieldBytes} bytes` } as FieldProblem],
+        413,
+      );
+    if (textBytes > maxTextBytes)
+      throw invalid(
+        [{ path: part.name, message: `the text fields are longer than ${maxTextBytes} bytes together` }],
         413,
       );
     part.text.push(Buffer.from(bytes));
@@ -168,7 +181,7 @@ export async function readMultipart(
   const reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await (limits.deadline ? limits.deadline.read(reader) : reader.read());
       if (done) break;
       total += value.length;
       if (total > limits.maxBytes) throw tooLarge();
@@ -180,7 +193,7 @@ export async function readMultipart(
     await reader.cancel().catch(() => {});
     throw error;
   } finally {
-    reader.releaseLock();
+    releaseQuietly(reader);
   }
   if (state !== "done") throw malformed("it ends before its closing boundary");
   return result;

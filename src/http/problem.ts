@@ -10,6 +10,7 @@ const TITLES: Record<number, string> = {
   403: "Forbidden",
   404: "Not found",
   405: "Method not allowed",
+  408: "Request timeout",
   409: "Conflict",
   410: "Gone",
   413: "Content too large",
@@ -35,14 +36,26 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * Problems listed in one answer. A hostile body can hold thousands of wrong items; naming each made an
+ * 8 MB answer. The first ones are listed, and `moreErrors` counts the rest.
+ */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** `errors` of an answer: the first MAX_LISTED_PROBLEMS, and `moreErrors` counting the rest. */
+function listed(errors: FieldProblem[]): { errors: FieldProblem[]; extra?: { moreErrors: number } } {
+  if (errors.length <= MAX_LISTED_PROBLEMS) return { errors };
+  return {
+    errors: errors.slice(0, MAX_LISTED_PROBLEMS),
+    extra: { moreErrors: errors.length - MAX_LISTED_PROBLEMS },
+  };
+}
+
 export const invalid = (errors: FieldProblem[], status = 422) =>
   new HttpProblem(
     status,
     errors.length === 1 ? errors[0]!.message : `The request has ${errors.length} problems.`,
-    {
-      errors,
-      type: "/problems/invalid-request",
-    },
+    { ...listed(errors), type: "/problems/invalid-request" },
   );
 
 /** The status of each kind of domain refusal: the only place where the domain meets HTTP. */
@@ -51,7 +64,7 @@ const STATUS_OF: Record<RefusalKind, number> = { invalid: 422, conflict: 409 };
 export function problemOfRefusal(refusal: Refusal): HttpProblem {
   const { problems, code, retryAfterSeconds } = refusal.options;
   return new HttpProblem(STATUS_OF[refusal.kind], refusal.message, {
-    ...(problems ? { errors: problems } : {}),
+    ...(problems ? listed(problems) : {}),
     ...(code ? { type: `/problems/${code}` } : {}),
     ...(retryAfterSeconds === undefined ? {} : { headers: { "retry-after": String(retryAfterSeconds) } }),
   });
@@ -72,6 +85,7 @@ export function problemResponse(problem: HttpProblem, requestId?: string): Respo
     status,
     headers: {
       "content-type": "application/problem+json",
+      "x-content-type-options": "nosniff",
       ...(requestId ? { "x-request-id": requestId } : {}),
       ...options.headers,
     },

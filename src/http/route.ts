@@ -39,6 +39,8 @@ export type InputOf<I extends RouteInput> = {
 export interface BodySpec {
   schema: v.GenericSchema;
   maxBytes: (config: AppConfig) => number;
+  /** What a 413 calls the body: "A JSON body is larger than…" (default "The request"). */
+  noun?: string;
   examples?: Record<string, Example>;
   /** Per-part content types of a multipart body (OpenAPI `encoding`). */
   encoding?: Record<string, { contentType: string }>;

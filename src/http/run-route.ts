@@ -27,16 +27,29 @@ export function routeHandler(route: Route, services: Services): RouteHandler {
       const headers = res.headers;
       if (!headers.has("x-request-id")) headers.set("x-request-id", id);
       if (!headers.has("cache-control")) headers.set("cache-control", route.cache);
+      headers.set("x-content-type-options", "nosniff");
       recordRequest(services, id, c.req.method, label, res.status, started);
       return res;
     };
     const failed = (error: unknown) => finish(onError(error as Error, c));
-    let answer: Response | Promise<Response>;
-    try {
-      if (route.auth.length > 0) c.set("principal", principalOf(c, services, route.auth));
+    const proceed = () => {
       const input = reader ? readInput(reader, c) : noInput;
       if (route.body) checkBody(c, route, services);
-      answer = route.handler(c, input);
+      return route.handler(c, input);
+    };
+    let answer: Response | Promise<Response>;
+    try {
+      // A verified token or a held session answers at once; a first sight of either waits for it.
+      const who = route.auth.length > 0 ? principalOf(c, services, route.auth, route.originCheck) : null;
+      if (who instanceof Promise) {
+        answer = who.then((principal) => {
+          c.set("principal", principal);
+          return proceed();
+        });
+      } else {
+        if (who) c.set("principal", who);
+        answer = proceed();
+      }
     } catch (error) {
       return failed(error);
     }
@@ -58,9 +71,10 @@ function checkBody(c: Context<AppEnv>, route: Route, services: Services): void {
     throw new HttpProblem(415, `Send ${accepted}.`, { type: "/problems/unsupported-media-type" });
   }
   const limit = spec.maxBytes(services.config);
+  const tooLargeBody = () => tooLarge(limit, spec.noun);
   const length = request.headers.get("content-length");
   if (length !== null) {
-    if (Number(length) > limit) throw tooLarge(limit);
+    if (Number(length) > limit) throw tooLargeBody();
     return;
   }
   if (!request.body) return;
@@ -69,7 +83,7 @@ function checkBody(c: Context<AppEnv>, route: Route, services: Services): void {
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
-        if (seen > limit) controller.error(tooLarge(limit));
+        if (seen > limit) controller.error(tooLargeBody());
         else controller.enqueue(chunk);
       },
     }),

@@ -9,11 +9,13 @@ import {
   FILE_TYPES,
   issuesToProblems,
   JsonSubmission,
+  MAX_LIST_ITEMS,
   MultipartSubmission,
   PARAMS_SCHEMAS,
   SINGLE_FILE_TYPES,
 } from "../actions/params";
 import type { Submission } from "../engine/submission";
+import { BodyDeadline, readBoundedBytes } from "./body-limits";
 import type { AppConfig } from "./env";
 import { boundaryOf, type MultipartBody, readMultipart } from "./multipart";
 import { HttpProblem, invalid } from "./problem";
@@ -25,20 +27,55 @@ const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "para
 
 /**
  * `spool` streams file parts to temporary files (Bun); without it the body is read with `formData()`
- * (the edge, whose body limit is small).
+ * (the edge, whose body limit is small). Memory stays bounded whatever the body: a JSON body and the text
+ * fields of a form have their own small limit (`maxJsonBytes`), files go to the spool as they arrive,
+ * and the whole body must arrive within `uploadDeadlineMs`.
  */
 export async function readSubmission(
   request: Request,
-  config: Pick<AppConfig, "maxUploadBytes">,
+  config: Pick<AppConfig, "maxUploadBytes" | "maxJsonBytes" | "uploadDeadlineMs">,
+  spool?: () => UploadSpool,
+): Promise<Submission> {
+  const deadline = new BodyDeadline(config.uploadDeadlineMs);
+  try {
+    return await readWithin(request, config, deadline, spool);
+  } finally {
+    deadline.end();
+  }
+}
+
+async function readWithin(
+  request: Request,
+  config: Pick<AppConfig, "maxUploadBytes" | "maxJsonBytes">,
+  deadline: BodyDeadline,
   spool?: () => UploadSpool,
 ): Promise<Submission> {
   // The route table has checked the key's form, the media type and a declared length (run-route.ts).
   const idempotencyKey = request.headers.get("idempotency-key");
+  const length = Number(request.headers.get("content-length") ?? "0");
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
-  if (mediaType === "application/json") return readJson(request, idempotencyKey);
+  if (mediaType === "application/json") {
+    if (length > config.maxJsonBytes) throw tooLarge(config.maxJsonBytes, "A JSON body");
+    const bytes = await readBoundedBytes(
+      request.body,
+      config.maxJsonBytes,
+      () => tooLarge(config.maxJsonBytes, "A JSON body"),
+      deadline,
+    );
+    return readJson(bytes, idempotencyKey);
+  }
   if (mediaType === "multipart/form-data") {
-    if (!spool) return fromMultipart(await readForm(request), idempotencyKey, nothingToDispose);
+    if (!spool) {
+      const bytes = await readBoundedBytes(
+        request.body,
+        config.maxUploadBytes,
+        () => tooLarge(config.maxUploadBytes),
+        deadline,
+      );
+      const form = await readForm(bytes, contentType, config.maxJsonBytes);
+      return fromMultipart(form, idempotencyKey, nothingToDispose);
+    }
     const boundary = boundaryOf(contentType);
     if (!boundary) throw invalid([{ path: "(body)", message: "The multipart body has no boundary." }], 400);
     const files = spool();
@@ -47,7 +84,7 @@ export async function readSubmission(
         request.body,
         boundary,
         files,
-        { maxBytes: config.maxUploadBytes },
+        { maxBytes: config.maxUploadBytes, maxTextBytes: config.maxJsonBytes, deadline },
         () => tooLarge(config.maxUploadBytes),
       );
       return fromMultipart(body, idempotencyKey, () => files.dispose());
@@ -61,18 +98,23 @@ export async function readSubmission(
   });
 }
 
-export const tooLarge = (limit: number) =>
-  new HttpProblem(413, `The request is larger than the limit of ${Math.round(limit / 1024 / 1024)} MB.`, {
+export const tooLarge = (limit: number, what = "The request") =>
+  new HttpProblem(413, `${what} is larger than the limit of ${sizeText(limit)}.`, {
     type: "/problems/too-large",
   });
 
-async function readJson(request: Request, idempotencyKey: string | null): Promise<Submission> {
+const sizeText = (bytes: number) =>
+  bytes >= 1024 * 1024
+    ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`
+    : bytes >= 1024
+      ? `${Math.round(bytes / 1024)} KiB`
+      : `${bytes} bytes`;
+
+function readJson(bytes: Uint8Array, idempotencyKey: string | null): Submission {
   let body: unknown;
   try {
-    body = await request.json();
-  } catch (error) {
-    // A body without a length that grew past its limit (src/http/run-route.ts) stays a 413.
-    if (error instanceof HttpProblem) throw error;
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
     throw invalid([{ path: "(body)", message: "The body is not valid JSON." }], 400);
   }
   const parsed = v.safeParse(JsonSubmission, body);
@@ -113,17 +155,34 @@ async function readJson(request: Request, idempotencyKey: string | null): Promis
   };
 }
 
-async function readForm(request: Request): Promise<MultipartBody> {
+/** The edge's form, read from bytes already bounded; its text fields together stay under `maxTextBytes`. */
+async function readForm(
+  bytes: Uint8Array,
+  contentType: string,
+  maxTextBytes: number,
+): Promise<MultipartBody> {
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": contentType },
+    }).formData();
   } catch {
     throw invalid([{ path: "(body)", message: "The multipart body could not be read." }], 400);
   }
   const body: MultipartBody = { fields: [], files: [] };
+  let textBytes = 0;
   for (const [field, value] of form.entries()) {
-    if (typeof value === "string") body.fields.push([field, value]);
-    else body.files.push({ field, file: value });
+    if (typeof value !== "string") {
+      body.files.push({ field, file: value });
+      continue;
+    }
+    textBytes += value.length;
+    if (textBytes > maxTextBytes)
+      throw invalid(
+        [{ path: field, message: `the text fields are longer than ${maxTextBytes} bytes together` }],
+        413,
+      );
+    body.fields.push([field, value]);
   }
   return body;
 }
@@ -173,16 +232,31 @@ function paramsFromFields(
   for (const key of Object.keys(fields)) {
     if (RESERVED_FIELDS.has(key)) continue;
     const all = entries.filter(([name]) => name === key).map(([, value]) => value);
-    params[key] =
-      all.length > 1 || key === "courses" ? all.flatMap((x) => x.split(",").map((s) => s.trim())) : all[0];
+    params[key] = all.length > 1 || key === "courses" ? listOfFields(all) : all[0];
     if (key === "score" && typeof params[key] === "string") params[key] = Number(params[key]);
   }
   return params;
 }
 
+/**
+ * Comma-separated (and repeated) fields as one list, cut one item past the longest list a param takes:
+ * `courses=,,,,…` of 100 KB made 100,000 strings, then as many problems. One too many is enough for the
+ * list's length check to name the problem.
+ */
+function listOfFields(values: string[]): string[] {
+  const list: string[] = [];
+  for (const value of values) {
+    for (const item of value.split(",", MAX_LIST_ITEMS + 1 - list.length)) list.push(item.trim());
+    if (list.length > MAX_LIST_ITEMS) break;
+  }
+  return list;
+}
+
 function checkParams(type: ActionType, params: unknown, problems: FieldProblem[]): Record<string, unknown> {
   const parsed = v.safeParse(PARAMS_SCHEMAS[type], params ?? {});
-  if (!parsed.success) problems.push(...issuesToProblems(parsed.issues, "params"));
+  // A loop, not push(...issues): spreading a huge list overflowed the stack (a 500 for a 30 MB body).
+  if (!parsed.success)
+    for (const problem of issuesToProblems(parsed.issues, "params")) problems.push(problem);
   if (problems.length > 0) throw invalid(problems);
   return parsed.output as Record<string, unknown>;
 }

@@ -4,17 +4,16 @@
  * Script and styles come from `#client-bundle`: built by Bun at start in the Bun process, prebuilt by
  * `wrangler deploy` for Workers (package.json "imports"); the same bytes either way.
  * A strict CSP (scripts and styles from 'self' only, Trusted Types with no policy) means no inline code
- * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` signs a
- * token for the demo admin and sets the session cookie: one click from `npm start` to a live page.
+ * and no HTML-string sinks can run, even if a bug tried. In development only, `/dev/sign-in` starts a
+ * session for the demo admin and sets its cookie: one click from `npm start` to a live page.
  */
 
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { clientBundle } from "#client-bundle";
 import { DEMO_ADMIN } from "../dev/sign-in-hint";
-import { signToken } from "../http/auth";
 import type { AppEnv } from "../http/env";
-import { setSessionCookie } from "../http/routes/session";
+import { openSession } from "../http/routes/session";
 import { type Asset, type PageAssets, pageAssets } from "./assets";
 
 let assets: Promise<PageAssets> | null = null;
@@ -68,12 +67,10 @@ export const uiRoutes = new Hono<AppEnv>()
     const item = (await trackerPage()).byPath.get(c.req.path);
     return item ? serve(c, item, IMMUTABLE) : c.notFound();
   })
-  .get("/dev/sign-in", (c) => {
+  .get("/dev/sign-in", async (c) => {
     const { config, clock } = c.get("services");
     if (config.production) return c.notFound();
-    const exp = Math.floor(clock.now() / 1000) + 7 * 86_400;
-    const token = signToken({ ...DEMO_ADMIN, exp }, config.authSecret);
-    setSessionCookie(c, token, { ...DEMO_ADMIN, exp });
+    await openSession(c, { ...DEMO_ADMIN, exp: Math.floor(clock.now() / 1000) + 7 * 86_400 });
     c.header("cache-control", "no-store");
     return c.redirect(safeNext(c.req.query("next")), 303);
   });

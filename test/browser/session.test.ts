@@ -14,46 +14,69 @@ const post = (token: string, headers: Record<string, string> = {}, url = "/v1/se
 
 const cookieOf = (res: Response) => res.headers.get("set-cookie") ?? "";
 
+const sessionIdOf = (res: Response) => /tracker_session=([^;]*)/.exec(cookieOf(res))?.[1] ?? "";
+const asCookie = (res: Response) => ({ cookie: `tracker_session=${sessionIdOf(res)}` });
+/** A time `s` seconds from now, with the clock on a whole second so lifetimes come out exact. */
+const inSeconds = (s: number) => {
+  t.clock.set(Math.floor(t.clock.now() / 1000) * 1000);
+  return t.clock.now() / 1000 + s;
+};
+
 describe("POST/GET/DELETE /v1/session", () => {
-  test("exchanges a bearer token for an HttpOnly, SameSite=Strict cookie that lasts as long as the token", async () => {
+  test("exchanges a bearer token for an HttpOnly, SameSite=Strict cookie holding a session id, not the token", async () => {
     t = await startTestTracker();
-    const exp = Math.floor(t.clock.now() / 1000) + 3600;
-    const token = tokenFor(ADA, { exp });
+    const token = tokenFor(ADA, { exp: inSeconds(3600) });
     const res = await post(token);
     expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("cache-control")).toBe("private, no-store");
     const body = (await res.json()) as { principal: { name: string }; expiresAt: string };
     expect(body.principal.name).toBe("Ada Admin");
     expect(JSON.stringify(body)).not.toContain(token);
     const cookie = cookieOf(res);
-    expect(cookie).toStartWith(`tracker_session=${token};`);
+    expect(sessionIdOf(res)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookie).not.toContain(token);
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Path=/");
     expect(cookie).toContain("Max-Age=3600");
     expect(cookie).not.toContain("Secure");
 
-    const who = await t.request("/v1/session", { headers: { cookie: `tracker_session=${token}` } });
+    const who = await t.request("/v1/session", { headers: asCookie(res) });
     expect(((await who.json()) as { principal: { email: string } }).principal.email).toBe(ADA.email);
-    const list = await t.request("/v1/actions", { headers: { cookie: `tracker_session=${token}` } });
+    const list = await t.request("/v1/actions", { headers: asCookie(res) });
     expect(list.status).toBe(200);
+    // Only the hash of the id is stored.
+    const stored = await t.tracker.database.client.execute("SELECT id_hash FROM sessions");
+    expect(stored.rows.map((r) => r[0])).not.toContain(sessionIdOf(res));
   });
 
-  test("is Secure over HTTPS, directly or behind a proxy; without exp the cookie ends with the browser", async () => {
+  test("lives SESSION_TTL, or less when the token ends sooner", async () => {
+    t = await startTestTracker({ SESSION_TTL: "30m" });
+    const long = await post(tokenFor(ADA, { exp: inSeconds(86_400) }));
+    expect(cookieOf(long)).toContain("Max-Age=1800");
+    const short = await post(tokenFor(ADA, { exp: inSeconds(600) }));
+    expect(cookieOf(short)).toContain("Max-Age=600");
+    t.clock.advance(601_000);
+    expect((await t.request("/v1/actions", { headers: asCookie(short) })).status).toBe(401);
+    expect((await t.request("/v1/actions", { headers: asCookie(long) })).status).toBe(200);
+    t.clock.advance(1_200_000);
+    expect((await t.request("/v1/actions", { headers: asCookie(long) })).status).toBe(401);
+  });
+
+  test("is Secure over HTTPS, directly or behind a proxy", async () => {
     t = await startTestTracker();
-    expect(cookieOf(await post(tokenFor(ADA), { "x-forwarded-proto": "https" }))).toContain("Secure");
-    expect(cookieOf(await post(tokenFor(ADA), {}, "https://tracker.example.com/v1/session"))).toContain(
-      "Secure",
-    );
-    expect(cookieOf(await post(tokenFor(ADA)))).not.toContain("Max-Age");
+    const token = tokenFor(ADA, { exp: inSeconds(3600) });
+    expect(cookieOf(await post(token, { "x-forwarded-proto": "https" }))).toContain("Secure");
+    expect(cookieOf(await post(token, {}, "https://tracker.example.com/v1/session"))).toContain("Secure");
   });
 
-  test("refuses bad tokens (401) and learners (403), setting no cookie", async () => {
+  test("refuses bad tokens and tokens without exp (401) and learners (403), setting no cookie", async () => {
     t = await startTestTracker();
     for (const res of [
       await post("not-a-token"),
-      await post(tokenFor(ADA, {}, "another-secret-0123456789")),
-      await post(tokenFor(ADA, { exp: Math.floor(t.clock.now() / 1000) - 1 })),
+      await post(tokenFor(ADA, { exp: inSeconds(60) }, "another-secret-0123456789")),
+      await post(tokenFor(ADA, { exp: inSeconds(-1) })),
+      await post(tokenFor(ADA)),
       await t.request("/v1/session", { method: "POST" }),
       await t.request("/v1/session"),
     ]) {
@@ -61,16 +84,33 @@ describe("POST/GET/DELETE /v1/session", () => {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(res.headers.get("set-cookie")).toBeNull();
     }
-    const learner = await post(tokenFor(LEO));
+    const noExp = await post(tokenFor(ADA));
+    expect(((await noExp.json()) as { detail: string }).detail).toContain("no expiry");
+    const learner = await post(tokenFor(LEO, { exp: inSeconds(60) }));
     expect(learner.status).toBe(403);
     expect(learner.headers.get("set-cookie")).toBeNull();
   });
 
-  test("DELETE clears the cookie, signed in or not", async () => {
+  test("DELETE ends the session on the server: the cookie replayed is refused", async () => {
+    t = await startTestTracker();
+    const res = await post(tokenFor(ADA, { exp: inSeconds(3600) }));
+    const signedIn = asCookie(res);
+    expect((await t.request("/v1/actions", { headers: signedIn })).status).toBe(200);
+    const out = await t.request("/v1/session", {
+      method: "DELETE",
+      headers: { ...signedIn, origin: "http://localhost" },
+    });
+    expect(out.status).toBe(204);
+    expect(cookieOf(out)).toContain("tracker_session=;");
+    expect(cookieOf(out)).toContain("Max-Age=0");
+    for (const path of ["/v1/actions", "/v1/session", "/v1/actions/BA-ZZZZZZZZ", "/v1/events"])
+      expect((await t.request(path, { headers: signedIn })).status).toBe(401);
+  });
+
+  test("DELETE without a session still clears the cookie", async () => {
     t = await startTestTracker();
     const res = await t.request("/v1/session", { method: "DELETE" });
     expect(res.status).toBe(204);
-    expect(cookieOf(res)).toContain("tracker_session=;");
     expect(cookieOf(res)).toContain("Max-Age=0");
   });
 });
@@ -81,8 +121,7 @@ describe("the development sign-in", () => {
     const res = await t.request("/dev/sign-in?next=%2F%3Fref%3DBA-7K3Q9X2M");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/?ref=BA-7K3Q9X2M");
-    const token = /tracker_session=([^;]+)/.exec(cookieOf(res))?.[1];
-    const who = await t.request("/v1/session", { headers: { cookie: `tracker_session=${token}` } });
+    const who = await t.request("/v1/session", { headers: asCookie(res) });
     expect(((await who.json()) as { principal: { portal: string } }).principal.portal).toBe("demo");
     for (const next of ["//evil.example", "https://evil.example/", "/\\evil.example"]) {
       const away = await t.request(`/dev/sign-in?next=${encodeURIComponent(next)}`);
@@ -91,7 +130,10 @@ describe("the development sign-in", () => {
   });
 
   test("does not exist in production: 404 like any unknown path, and the page offers no link", async () => {
-    t = await startTestTracker({ NODE_ENV: "production", AUTH_SECRET: "prod-secret-0123456789abcdef" });
+    t = await startTestTracker({
+      NODE_ENV: "production",
+      AUTH_SECRET: "prod-secret-0123456789abcdef-0123456789",
+    });
     const res = await t.request("/dev/sign-in");
     expect(res.status).toBe(404);
     expect(res.headers.get("set-cookie")).toBeNull();

@@ -375,8 +375,9 @@ export function requestCases(): RequestCase[] {
       contentType: JSON_TYPE,
       body: () =>
         enc(`{"type":"group_enroll","params":{"group":"${"g".repeat(20 * 1024 * 1024)}","courses":["C"]}}`),
-      status: [422],
-      problem: /group/,
+      // Over MAX_JSON_BYTES (1 MiB): refused before it is parsed.
+      status: [413],
+      problem: /JSON body is larger than/,
     },
   ];
 }

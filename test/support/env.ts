@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type Config, parseConfig } from "../../src/config";
 import { signToken } from "../../src/http/auth";
 
-export const TEST_SECRET = "test-secret-0123456789abcdef";
+export const TEST_SECRET = "test-secret-0123456789abcdef-0123456789";
 
 export function tempDir(prefix = "tracker-test-"): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -20,6 +20,8 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
     PORT: "0",
     // Tests start many actions quickly; the limit itself is tested with a small value.
     RATE_LIMIT_ACTIONS: "100000",
+    MAX_UPLOADS_PER_PERSON: "1000",
+    MAX_UPLOADS: "1000",
     ...env,
   });
 }
@@ -69,3 +71,21 @@ export function tokenFor(person: Person, extra: Record<string, unknown> = {}, se
 export const bearer = (person: Person, extra: Record<string, unknown> = {}) => ({
   authorization: `Bearer ${tokenFor(person, extra)}`,
 });
+
+/**
+ * Signs `person` in as the page does (`POST /v1/session` with a token that has an `exp`) through
+ * `request` (an app's or a server's), and returns the `Cookie` header value that carries the session.
+ */
+export async function sessionCookie(
+  request: (path: string, init?: RequestInit) => Response | Promise<Response>,
+  person: Person,
+  nowMs = Date.now(),
+  url = "/v1/session",
+): Promise<string> {
+  const token = tokenFor(person, { exp: Math.floor(nowMs / 1000) + 3600 });
+  const res = await request(url, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`POST /v1/session answered ${res.status}: ${await res.text()}`);
+  const id = /tracker_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+  if (!id) throw new Error("POST /v1/session set no cookie");
+  return `tracker_session=${id}`;
+}

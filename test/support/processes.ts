@@ -14,6 +14,8 @@ export function trackerEnv(env: Record<string, string>): Record<string, string |
     NODE_ENV: "test",
     RESEND_API_KEY: "",
     RATE_LIMIT_ACTIONS: "100000",
+    MAX_UPLOADS_PER_PERSON: "1000",
+    MAX_UPLOADS: "1000",
     ...env,
   };
 }

@@ -9,6 +9,7 @@ import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { cancelAction } from "../../engine/cancel";
 import { etagOf } from "../../events/action-cache";
 import { AUTH_PROBLEMS, etag, problem, problems } from "../answers";
+import { PERSONAL } from "../headers";
 import { HttpProblem, invalid } from "../problem";
 import { defineRoute, type Route } from "../route";
 import { ActionRef, actionNotFound, pollAction } from "./poll";
@@ -40,7 +41,7 @@ export const listActions = defineRoute({
   tag: "actions",
   summary: "List one's own actions, newest first",
   auth: ["bearer", "cookie"],
-  cache: "private, no-cache",
+  cache: PERSONAL,
   input: { query: ListQuerySchema },
   answers: {
     200: {
@@ -77,7 +78,7 @@ export const cancelActionRoute = defineRoute({
   summary: "Cancel an action that has not ended",
   description: "Cancelling step 1 of a task cancels the task. `409` once the action is final.",
   auth: ["bearer", "cookie"],
-  cache: "no-store",
+  cache: PERSONAL,
   input: { params: ActionRef },
   answers: {
     200: {

@@ -1,7 +1,11 @@
 /** `GET /v1/events`: the caller's own action events as Server-Sent Events, resumable with Last-Event-ID. */
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import * as v from "valibot";
 import { eventStreamResponse } from "../../events/stream";
 import { AUTH_PROBLEMS, problem, problems } from "../answers";
+import type { AppEnv } from "../env";
+import { SESSION_COOKIE } from "../middleware";
 import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
 
@@ -21,6 +25,13 @@ const EXAMPLE_STREAM =
   "retry: 2000\nid: 1041\n: connected\n\n" +
   'id: 1042\nevent: action.progress\ndata: {"referenceId":"BA-7K3Q9X2M","status":"in_progress",…}\n\n' +
   ": keep-alive\n\n";
+
+/** A stream opened with the session cookie ends once its session does (checked at each heartbeat). */
+function sessionCheck(c: Context<AppEnv>): { stillSignedIn?: () => unknown } {
+  const { sessions, clock } = c.get("services");
+  const id = c.req.header("authorization") === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
+  return id ? { stillSignedIn: () => sessions.find(id, clock.now()) } : {};
+}
 
 export const streamEvents = defineRoute({
   operationId: "streamEvents",
@@ -80,7 +91,13 @@ export const streamEvents = defineRoute({
       );
     }
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
-    return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
+    return eventStreamResponse({
+      db,
+      hub,
+      owner: request.owner,
+      lastEventId: request.lastEventId,
+      ...sessionCheck(c),
+    });
   },
 });
 

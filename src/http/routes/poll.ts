@@ -69,7 +69,12 @@ export const pollAction = defineRoute({
     poll(c, params.referenceId, headers["If-None-Match"] ?? null, c.get("principal"), c.get("requestId")),
 });
 
-/** From the cache when it holds the action at least as new as the client's ETag; else from the database. */
+/**
+ * From the cache when it holds the caller's own action at least as new as the client's ETag; else from
+ * the database. Someone else's cached action falls through to the database like an unknown reference
+ * (whose query finds nothing for this caller either): answered from the cache it came back in ~250 µs
+ * against ~600 µs for a miss, which told by timing alone that the reference exists.
+ */
 function poll(
   c: Context<AppEnv>,
   referenceId: string,
@@ -84,6 +89,8 @@ function poll(
   // The usual poll sends no ETag or the current one: no parsing needed.
   if (
     cached &&
+    cached.requesterId === who.sub &&
+    cached.portalId === who.portal &&
     (ifNoneMatch === null || ifNoneMatch === cached.etag || cached.version >= versionIn(ifNoneMatch, ref))
   )
     return answer(cached, who, ifNoneMatch, id);
@@ -96,6 +103,8 @@ function poll(
 function answer(entry: CachedAction, who: Principal, ifNoneMatch: string | null, id: string): Response {
   // Someone else's action is answered exactly like one that does not exist.
   if (entry.portalId !== who.portal || entry.requesterId !== who.sub) throw actionNotFound();
+  // `private, no-cache`, not `no-store`: the browser may keep the person's own action only to revalidate
+  // it (a 304 is the cheap answer polls live on); no shared cache may keep it.
   const headers = { etag: entry.etag, "cache-control": CACHE, "x-request-id": id };
   if (matchesEtag(ifNoneMatch, entry.etag)) return new Response(null, { status: 304, headers });
   return new Response(entry.body, { headers: { ...headers, "content-type": "application/json" } });

@@ -3,6 +3,7 @@ import { normalizeReferenceId } from "../../actions/reference";
 import { findOwnAction } from "../../actions/repository";
 import { reportResponse } from "../../reports/download";
 import { AUTH_PROBLEMS, contentDisposition, problem, problems } from "../answers";
+import { PERSONAL } from "../headers";
 import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
 import { ActionRef, actionNotFound } from "./poll";
@@ -16,7 +17,7 @@ export const errorReport = defineRoute({
   description:
     "One line per row with an Error or a Warning. Kept for REPORT_RETENTION after the action ends, then `410`.",
   auth: ["bearer", "cookie"],
-  cache: "private, no-store",
+  cache: PERSONAL,
   input: { params: ActionRef },
   answers: {
     200: {

@@ -1,7 +1,8 @@
 /** Routes for operators: liveness and Prometheus metrics (the document itself: routes/index.ts). */
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
-import { problems } from "../answers";
+import { problem, problems } from "../answers";
+import { requireMetricsToken } from "../metrics-access";
 import { defineRoute, type Route } from "../route";
 
 export const HealthSchema = v.pipe(
@@ -36,7 +37,9 @@ export const metrics = defineRoute({
   summary: "Prometheus metrics",
   description:
     "Actions by type and status, queue depth and age, slice durations, open streams, event-tail lag, " +
-    "outbox backlog, HTTP requests and latency by route.",
+    "outbox backlog, HTTP requests and latency by route. No tenant data: no portal, person, reference or " +
+    "file name is ever a label. With METRICS_TOKEN set (advised in production) it wants " +
+    "`Authorization: Bearer <METRICS_TOKEN>`, a static token of the operator's, not an access token.",
   auth: [],
   cache: "no-store",
   answers: {
@@ -54,10 +57,12 @@ export const metrics = defineRoute({
         },
       },
     },
+    401: problem(401, "METRICS_TOKEN is set and the request did not carry it."),
     ...problems(),
   },
   handler: async (c) => {
     const services = c.get("services");
+    requireMetricsToken(services.config.metricsToken, c.req.header("authorization"));
     const body = await services.metrics.render(
       services.db,
       services.openStream ? null : services.hub,

@@ -6,9 +6,11 @@ import { submitAction } from "../../engine/intake";
 import { etagOf } from "../../events/action-cache";
 import { transitionLogger } from "../../metrics/observe";
 import { AUTH_PROBLEMS, etag, location, problem, problems, retryAfter } from "../answers";
+import { PERSONAL } from "../headers";
 import { HttpProblem } from "../problem";
 import { defineRoute } from "../route";
 import { readSubmission } from "../submission";
+import { withUploadPlace } from "../upload-gate";
 import { FORM_EXAMPLES, formRequestBody, JSON_EXAMPLES, jsonRequestBody } from "./submission-bodies";
 
 export const startAction = defineRoute({
@@ -22,7 +24,7 @@ export const startAction = defineRoute({
     "with `type`, one or more `file` parts, `scheduledFor` and `notify` (any type). Every problem is named " +
     "at once. The same `Idempotency-Key` from the same person returns the first action instead of a new one.",
   auth: ["bearer", "cookie"],
-  cache: "no-store",
+  cache: PERSONAL,
   input: {
     headers: v.object({
       "Idempotency-Key": v.optional(
@@ -40,7 +42,8 @@ export const startAction = defineRoute({
   body: {
     "application/json": {
       schema: jsonRequestBody,
-      maxBytes: (config) => config.maxUploadBytes,
+      maxBytes: (config) => config.maxJsonBytes,
+      noun: "A JSON body",
       examples: JSON_EXAMPLES,
     },
     "multipart/form-data": {
@@ -81,17 +84,27 @@ export const startAction = defineRoute({
         },
       },
     },
-    ...problems(400, ...AUTH_PROBLEMS, 413, 415, 422),
+    ...problems(400, ...AUTH_PROBLEMS, 415, 422),
+    408: problem(408, "The body did not arrive within UPLOAD_DEADLINE."),
     409: problem(409, "The first request with this Idempotency-Key is still being received.", {
       "Retry-After": retryAfter,
     }),
-    429: problem(429, "More actions started in a minute than RATE_LIMIT_ACTIONS allows."),
+    413: problem(
+      413,
+      "The body is over MAX_UPLOAD_BYTES, or a JSON body (or a form's text fields) over MAX_JSON_BYTES.",
+    ),
+    429: problem(
+      429,
+      "More actions started in a minute than RATE_LIMIT_ACTIONS allows, or MAX_UPLOADS_PER_PERSON uploads already being sent.",
+    ),
+    503: problem(503, "The process is receiving MAX_UPLOADS uploads already.", { "Retry-After": retryAfter }),
   },
   handler: async (c) => {
     const services = c.get("services");
     const who = c.get("principal");
+    const person = `${who.portal}\u0000${who.sub}`;
     // Checked before the body is read, so a flood costs nothing but this answer.
-    const wait = services.limiter.take(`${who.portal}\u0000${who.sub}`, services.clock.now());
+    const wait = services.limiter.take(person, services.clock.now());
     if (wait > 0) {
       throw new HttpProblem(
         429,
@@ -102,10 +115,10 @@ export const startAction = defineRoute({
         },
       );
     }
-    const submission = await readSubmission(c.req.raw, services.config, services.uploads);
-    const { action, created } = await submitAction(services, who, submission).finally(() =>
-      submission.dispose(),
-    );
+    const { action, created } = await withUploadPlace(services.uploadGate, person, c.req.raw, async () => {
+      const submission = await readSubmission(c.req.raw, services.config, services.uploads);
+      return submitAction(services, who, submission).finally(() => submission.dispose());
+    });
     services.actionCache?.put(action);
     if (created) transitionLogger(services.metrics, services.log)(action, `request ${c.get("requestId")}`);
     services.notify?.();
