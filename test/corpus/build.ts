@@ -78,6 +78,9 @@ export const CSV_FILES: Record<string, string | Uint8Array> = {
   "no-email-column.csv": "name,phone\nAnn,555-0100\n",
   "tab-separated.csv": "email\tfirst_name\nann@example.com\tAnn\n",
   "semicolon-separated.csv": "email;first_name\nann@example.com;Ann\n",
+  "pipe-separated.csv": "email|first_name\nann@example.com|Ann\n",
+  "used-range-separator-rows.csv":
+    "email,first_name,,\r\nur1@example.com,Ann,,\r\n,,,\r\nur2@example.com,Bob,,\r\n,,,\r\n,,,\r\n",
   "png-renamed.csv": Uint8Array.from([
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
