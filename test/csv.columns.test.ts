@@ -16,7 +16,10 @@ describe("matchColumns", () => {
     expect(headerKey(" First-Name ")).toBe("firstname");
     expect(headerKey("FIRST_NAME")).toBe("firstname");
     expect(headerKey("E\u2011mail\u00a0Address")).toBe("emailaddress"); // Word's non-breaking hyphen and space
-    const match = matchColumns(["  EMAIL ", "First Name", "last-name", "Role", "DEPARTMENT", "groups"], USERS);
+    const match = matchColumns(
+      ["  EMAIL ", "First Name", "last-name", "Role", "DEPARTMENT", "groups"],
+      USERS,
+    );
     expect(match.missing).toEqual([]);
     expect(match.columns.map((c) => [c.name, c.index])).toEqual([
       ["email", 0],
@@ -30,7 +33,13 @@ describe("matchColumns", () => {
 
   test("common synonyms name the same column", () => {
     const users = matchColumns(["Email Address", "Given name", "Surname", "Dept", "Group"], USERS);
-    expect(users.columns.map((c) => c.name)).toEqual(["email", "first_name", "last_name", "department", "groups"]);
+    expect(users.columns.map((c) => c.name)).toEqual([
+      "email",
+      "first_name",
+      "last_name",
+      "department",
+      "groups",
+    ]);
     expect(matchColumns(["E-mail"], USERS).missing).toEqual([]);
     expect(matchColumns(["Mail"], USERS).missing).toEqual([]);
     const history = matchColumns(["User Email", "Course", "Completion Date", "Completion Status"], HISTORY);
@@ -58,9 +67,9 @@ describe("missingColumnsReason", () => {
     expect(missingColumnsReason(["email"], ["Name", "Phone", ""], USERS, null)).toBe(
       "The file has no 'email' column. Its first row has \"Name\", \"Phone\". The first row must name the columns; this upload needs 'email' (for example: email,first_name,last_name,role,department,groups).",
     );
-    expect(missingColumnsReason(["course_code", "completed_at"], ["email", "date"], HISTORY, null)).toStartWith(
-      "The file has no 'course_code' or 'completed_at' column.",
-    );
+    expect(
+      missingColumnsReason(["course_code", "completed_at"], ["email", "date"], HISTORY, null),
+    ).toStartWith("The file has no 'course_code' or 'completed_at' column.");
   });
 
   test("a long header is quoted shortly", () => {

@@ -192,6 +192,21 @@ export const PACKAGE_FILES: Record<string, Uint8Array> = {
     "course/index_lms.html": HTML,
   }),
   "no-manifest.zip": zipFiles({ "index.html": HTML, "readme.txt": "hello" }),
+  "scorm11-csf.zip": zipFiles({
+    "CSF.xml": '<?xml version="1.0"?>\n<ContentStructure/>\n',
+    "lesson1.html": HTML,
+  }),
+  "manifest-cut-off.zip": zipFiles({
+    "imsmanifest.xml": manifestWith("CORPUS-CUT").split("\n").slice(0, 16).join("\n"),
+    "index_lms.html": HTML,
+    "other.html": HTML,
+  }),
+  "launch-absolute-url.zip": zipFiles({
+    "tincan.xml": TINCAN_XML.replace(
+      "story_html5.html",
+      "https://cdn.example.com/courses/onboarding/index.html",
+    ),
+  }),
   "duplicate-entries.zip": writeRawZip([
     { name: "imsmanifest.xml", data: strToU8(manifestWith("CORPUS-DUP")) },
     { name: "index_lms.html", data: strToU8(HTML) },

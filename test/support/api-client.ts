@@ -42,6 +42,13 @@ export function apiClient(url: string, person: Person) {
       return (await res.json()) as ActionView;
     },
 
+    /** The person's actions, newest first, as `GET /v1/actions?<query>` lists them. */
+    async list(query: string): Promise<ActionView[]> {
+      const res = await fetch(`${url}/v1/actions?${query}`, { headers });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { items: ActionView[] }).items;
+    },
+
     /** Waits until the action has ended (any final status). */
     async final(ref: string): Promise<ActionView> {
       return waitFor(`${ref} to end`, async () => {
@@ -57,6 +64,16 @@ export function apiClient(url: string, person: Person) {
 
     async startAndWait(type: string, params: unknown): Promise<ActionView> {
       return client.final((await client.start(type, params)).referenceId);
+    },
+
+    /** A content replacement, both steps ended: [step 1, step 2]. */
+    async replaceAndWait(files: [string, Uint8Array][]): Promise<[ActionView, ActionView]> {
+      const step1 = await client.uploadAndWait("content_replace", files);
+      const step2 = (await client.list("type=content_replace&limit=50")).find(
+        (a) => a.taskId === step1.taskId && a.step === 2,
+      );
+      if (!step2) throw new Error(`no step 2 for ${step1.referenceId}`);
+      return [step1, await client.final(step2.referenceId)];
     },
 
     /** The error report as [Row, Status, Identifier, Issue] rows, read through the API. */
