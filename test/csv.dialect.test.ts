@@ -8,6 +8,7 @@ import { readCsv } from "../src/csv/decode";
 import { type CsvDialect, encodeCsvText } from "../src/csv/dialect";
 import { CsvParser, type CsvRecord, parseCsv } from "../src/csv/parse";
 import { SNIFF_LIMIT, sniffHeader } from "../src/csv/sniff";
+import { csvLine } from "../src/csv/write";
 import {
   excelCsvUtf8,
   excelUnicodeText,
@@ -243,6 +244,37 @@ describe("readCsv: each program's file, with its dialect", () => {
     expect(records[0]?.fields).toEqual(["a", "b,c"]);
     expect(reader.dialect?.delimiter).toBe(";");
   });
+});
+
+describe("rows given back in the upload's own shape (what failed rows to fix need)", () => {
+  const ISSUE = 'The role "Chef; Boss" is not one of learner, instructor, manager or admin.';
+  const RESOLUTION = "Change the role,\tthen upload this row again.";
+
+  for (const [name, bytes] of [
+    ["Excel CSV UTF-8, German settings", excelCsvUtf8(withUsedRange(PEOPLE, 7, 4), ";")],
+    ["Excel Unicode Text", excelUnicodeText(PEOPLE)],
+    ["LibreOffice Calc, quote all text cells", libreOfficeCsv(PEOPLE, { separator: ";", encoding: "utf-8" })],
+  ] as const) {
+    test(`${name}: chosen rows with two more columns read back as the same cells in the same dialect`, async () => {
+      const { records, dialect } = await readAll(bytes, 11, true);
+      const d = dialect!;
+      const [header, ...rows] = records;
+      const chosen = [rows[0]!, rows[2]!];
+      const text =
+        header!.raw +
+        d.delimiter +
+        csvLine(["Issue", "Resolution"], d.delimiter, d.lineEnding) +
+        chosen
+          .map((r) => r.raw + d.delimiter + csvLine([ISSUE, RESOLUTION], d.delimiter, d.lineEnding))
+          .join("");
+      const again = await readAll(encodeCsvText(text, d), 3);
+      expect(again.dialect).toEqual(d);
+      expect(again.records.map((r) => r.fields)).toEqual([
+        [...header!.fields, "Issue", "Resolution"],
+        ...chosen.map((r) => [...r.fields, ISSUE, RESOLUTION]),
+      ]);
+    });
+  }
 });
 
 describe("encodeCsvText", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { decodeCsvText, parseCsvStream } from "../src/csv/decode";
+import { parseCsvStream } from "../src/csv/decode";
+import { decodeCsvText } from "../src/csv/encoding";
 import { CsvError, CsvParser, type CsvParserOptions, type CsvRecord, parseCsv } from "../src/csv/parse";
 
 const fields = (records: CsvRecord[]) => records.map((r) => r.fields);

@@ -10,8 +10,6 @@ import { type DecodeOptions, decodeCsvText } from "./encoding";
 import { CsvParser, type CsvParserOptions, type CsvRecord } from "./parse";
 import { sniffHeader } from "./sniff";
 
-export { DEFAULT_MAX_BYTES, decodeCsvText } from "./encoding";
-
 export interface ReadCsvOptions
   extends Omit<CsvParserOptions, "delimiter">,
     Omit<DecodeOptions, "onEncoding"> {
@@ -23,7 +21,7 @@ export interface ReadCsvOptions
   preferHeader?: (cells: string[]) => boolean;
 }
 
-export const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_BATCH_SIZE = 500;
 
 /** Reads a CSV byte stream: iterate it once for batches of records, then ask for its dialect. */
 export class CsvReader implements AsyncIterable<CsvRecord[]> {
