@@ -9,6 +9,7 @@ import { type CsvDialect, encodeCsvText } from "../src/csv/dialect";
 import { CsvParser, type CsvRecord, parseCsv } from "../src/csv/parse";
 import { SNIFF_LIMIT, sniffHeader } from "../src/csv/sniff";
 import { csvLine } from "../src/csv/write";
+import { streamOf } from "./support/byte-stream";
 import {
   excelCsvUtf8,
   excelUnicodeText,
@@ -19,17 +20,6 @@ import {
 } from "./support/spreadsheet-files";
 
 const hasEmail = (cells: string[]) => cells.some((c) => c.trim().toLowerCase() === "email");
-
-function streamOf(bytes: Uint8Array, chunkSize = bytes.length || 1): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + chunkSize));
-      at += chunkSize;
-    },
-  });
-}
 
 async function readAll(bytes: Uint8Array, chunkSize?: number, keepRaw = false) {
   const reader = readCsv(streamOf(bytes, chunkSize), { keepRaw, preferHeader: hasEmail });

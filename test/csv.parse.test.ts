@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { parseCsvStream } from "../src/csv/decode";
 import { decodeCsvText } from "../src/csv/encoding";
 import { CsvError, CsvParser, type CsvParserOptions, type CsvRecord, parseCsv } from "../src/csv/parse";
+import { streamOf } from "./support/byte-stream";
 
 const fields = (records: CsvRecord[]) => records.map((r) => r.fields);
 
@@ -222,17 +223,6 @@ const utf8 = (text: string) => new TextEncoder().encode(text);
 
 function bytesOf(...parts: (number[] | Uint8Array)[]): Uint8Array {
   return new Uint8Array(parts.flatMap((p) => [...p]));
-}
-
-function streamOf(bytes: Uint8Array, chunkSize = bytes.length || 1): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + chunkSize));
-      at += chunkSize;
-    },
-  });
 }
 
 function utf16(text: string, littleEndian: boolean): Uint8Array {

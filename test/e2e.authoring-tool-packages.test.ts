@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { type ApiClient, apiClient } from "./support/api-client";
+import { newPortalAdmin } from "./support/api-client";
 import { adaptPackage, captivatePackage, h5pPackage } from "./support/authoring-tools";
-import { ADA, type Person } from "./support/env";
 import { startTestServer, type TestServer } from "./support/server";
 
 let server: TestServer;
@@ -17,12 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-let portals = 0;
-function newAdmin(): { person: Person; api: ApiClient } {
-  portals++;
-  const person: Person = { ...ADA, sub: `author-${portals}`, portal: `tools-${portals}` };
-  return { person, api: apiClient(server.url, person) };
-}
+const newAdmin = () => newPortalAdmin(server.url, "tools");
 
 async function coursesOf(portal: string) {
   return server.tracker.services.db.all<{

@@ -8,8 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { NOT_UTF8_MESSAGE } from "../src/csv/encoding";
-import { type ApiClient, apiClient, type ReportRow } from "./support/api-client";
-import { ADA, type Person } from "./support/env";
+import { newPortalAdmin, type ReportRow } from "./support/api-client";
 import { startTestServer, type TestServer } from "./support/server";
 import {
   excelCsvAnsi,
@@ -28,13 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-let portals = 0;
-/** An admin in a portal of their own, so each file meets an empty portal. */
-function newAdmin(): { person: Person; api: ApiClient } {
-  portals++;
-  const person: Person = { ...ADA, sub: `admin-${portals}`, portal: `sheets-${portals}` };
-  return { person, api: apiClient(server.url, person) };
-}
+const newAdmin = () => newPortalAdmin(server.url, "sheets");
 
 /** The people an admin typed, with headers as people write them; row 3 has a line break in a cell. */
 const PEOPLE: Sheet = [

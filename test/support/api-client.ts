@@ -5,7 +5,7 @@
 import { expect } from "bun:test";
 import type { ActionView } from "../../src/actions/view";
 import { parseCsvStream } from "../../src/csv/decode";
-import { bearer, type Person } from "./env";
+import { ADA, bearer, type Person } from "./env";
 import { waitFor } from "./processes";
 
 export type ReportRow = [row: number, status: string, identifier: string, issue: string];
@@ -94,3 +94,12 @@ export function apiClient(url: string, person: Person) {
 }
 
 export type ApiClient = ReturnType<typeof apiClient>;
+
+let portals = 0;
+
+/** An admin in a portal of their own (`<tag>-<n>`), so each test meets an empty portal. */
+export function newPortalAdmin(url: string, tag: string): { person: Person; api: ApiClient } {
+  portals++;
+  const person: Person = { ...ADA, sub: `${tag}-admin-${portals}`, portal: `${tag}-${portals}` };
+  return { person, api: apiClient(url, person) };
+}
