@@ -54,9 +54,10 @@ describe("sniffHeader: the separator comes from the header row", () => {
     // 2 commas against 1 semicolon, but only the semicolon gives an `email` cell.
     expect(sniffHeader("email;name, given, family\n", false)?.delimiter).toBe(",");
     expect(sniffHeader("email;name, given, family\n", false, hasEmail)?.delimiter).toBe(";");
-    // Ties go to the comma, then the semicolon.
-    expect(sniffHeader("a;b,c\n", false)?.delimiter).toBe(",");
-    expect(sniffHeader("a;b\tc\n", false)?.delimiter).toBe(";");
+    // Ties go to the character less likely to be part of a name: TAB, then semicolon, then comma.
+    expect(sniffHeader("Name, given;Email\n", false)?.delimiter).toBe(";");
+    expect(sniffHeader("Last; First\tEmail\n", false)?.delimiter).toBe("\t");
+    expect(sniffHeader("a,b,c;d\n", false)?.delimiter).toBe(",");
   });
 
   test("blank rows and rows of separators above the header are skipped", () => {

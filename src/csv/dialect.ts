@@ -10,9 +10,6 @@ export type Delimiter = "," | ";" | "\t";
 export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be";
 export type LineEnding = "\r\n" | "\n" | "\r";
 
-/** The separators a header row is checked for, in the order that breaks ties. */
-export const DELIMITERS: readonly Delimiter[] = [",", ";", "\t"];
-
 export interface CsvDialect {
   encoding: TextEncoding;
   /** The file starts with a byte-order mark. */

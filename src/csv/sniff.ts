@@ -4,8 +4,11 @@
  * with the same separator, so it is the one row to trust. Quoted cells are respected: a `,` inside
  * `"Last, First"` separates nothing.
  */
-import { DELIMITERS, type Delimiter } from "./dialect";
+import type { Delimiter } from "./dialect";
 import { CsvError, parseCsv } from "./parse";
+
+/** The candidates, the least likely inside a column name first: the first of equals wins. */
+const TIE_ORDER: readonly Delimiter[] = ["\t", ";", ","];
 
 /** How much text is searched for the end of the header row. */
 export const SNIFF_LIMIT = 64 * 1024;
@@ -31,7 +34,8 @@ export interface HeaderSniff {
  * it are skipped), or answers null when `text` does not hold that whole row yet and more may come
  * (`final` false and under SNIFF_LIMIT). `prefer` says whether a row's cells are the header the caller
  * needs: a separator that gives such a header wins; otherwise the one that separates most cells, ties
- * going to the comma, then the semicolon. A row with none of them is one column (comma).
+ * going to the character less likely to be part of a column name (TAB, then semicolon, then comma:
+ * `Name, given;Email` is a semicolon file). A row with none of them is one column (comma).
  */
 export function sniffHeader(
   text: string,
@@ -40,10 +44,10 @@ export function sniffHeader(
 ): HeaderSniff | null {
   const line = headerLine(text, final || text.length >= SNIFF_LIMIT);
   if (line === null) return null;
-  const options = DELIMITERS.map((delimiter) => ({ delimiter, cells: splitCells(line, delimiter) }));
+  const options = TIE_ORDER.map((delimiter) => ({ delimiter, cells: splitCells(line, delimiter) }));
   const preferred = prefer ? options.filter((o) => prefer(o.cells)) : [];
   const pool = preferred.length > 0 ? preferred : options;
-  let best = pool[0]!;
+  let best = { delimiter: "," as Delimiter, cells: [line] };
   for (const option of pool) if (option.cells.length > best.cells.length) best = option;
 
   let lookalike: string | null = null;
