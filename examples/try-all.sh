@@ -29,6 +29,8 @@ upload() { curl -s "${AUTH[@]}" -F "type=$1" "${@:2}" "$URL/v1/actions" | ref_of
 json() { curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d @"$1" "$URL/v1/actions" | ref_of; }
 
 wait_for "$(upload user_upload -F file=@users.csv)"
+wait_for "$(upload user_upload -F file=@users-excel-semicolon.csv)"   # Excel "CSV UTF-8", German settings (;)
+wait_for "$(upload user_upload -F file=@users-excel-unicode.txt)"     # Excel "Unicode Text" (UTF-16, TABs)
 wait_for "$(upload content_upload -F file=@packages/sec-101.zip -F file=@packages/gdpr-1.zip -F file=@packages/broken-zip-slip.zip)"
 wait_for "$(upload history_migration -F file=@history.csv)"
 wait_for "$(json group-enroll.json)"

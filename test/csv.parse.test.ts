@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { decodeCsvText, parseCsvStream } from "../src/csv/decode";
+import { parseCsvStream } from "../src/csv/decode";
+import { decodeCsvText } from "../src/csv/encoding";
 import { CsvError, CsvParser, type CsvParserOptions, type CsvRecord, parseCsv } from "../src/csv/parse";
+import { streamOf } from "./support/byte-stream";
 
 const fields = (records: CsvRecord[]) => records.map((r) => r.fields);
 
@@ -52,7 +54,7 @@ describe("CsvParser: RFC 4180", () => {
   test("empty fields, leading and trailing commas", () => {
     expect(fields(parseCsv(",a,,b,\n"))).toEqual([["", "a", "", "b", ""]]);
     expect(fields(parseCsv("a,"))).toEqual([["a", ""]]);
-    expect(fields(parseCsv(",\n"))).toEqual([["", ""]]);
+    expect(fields(parseCsv(",b\n"))).toEqual([["", "b"]]);
   });
 
   test("quoted fields with embedded commas, doubled quotes and line breaks", () => {
@@ -97,11 +99,13 @@ describe("CsvParser: row numbers and blank lines", () => {
     expect(parseCsv("\n\r\n\r\n")).toEqual([]);
   });
 
-  test("a line of one quoted empty field counts as blank; a line of commas does not", () => {
-    expect(parseCsv('h\n""\n,\n')).toEqual([
+  test("a line of one quoted empty field, or of separators only, counts as blank", () => {
+    // Excel writes a row of separators for every row of its used range that holds no data.
+    expect(parseCsv('h\n""\n,\n,,,,\r\n"","",\nx,\n')).toEqual([
       { fields: ["h"], row: 1 },
-      { fields: ["", ""], row: 3 },
+      { fields: ["x", ""], row: 6 },
     ]);
+    expect(parseCsv("a;b\r\n;\r\n;;\r\n", { delimiter: ";" })).toEqual([{ fields: ["a", "b"], row: 1 }]);
   });
 
   test("a record spanning lines inside quotes is one row", () => {
@@ -133,7 +137,6 @@ describe("CsvParser: chunk boundaries", () => {
       { fields: ["id", "na,me", 'q"uote'], row: 1 },
       { fields: ["1", "multi\r\nline", 'a""b'], row: 3 },
       { fields: ["2", 'x"y', "endtail"], row: 4 },
-      { fields: ["", "", ""], row: 5 },
       { fields: ["3", '"', '""'], row: 7 },
       { fields: ["last", " sp ", "z"], row: 9 },
     ]);
@@ -222,17 +225,6 @@ function bytesOf(...parts: (number[] | Uint8Array)[]): Uint8Array {
   return new Uint8Array(parts.flatMap((p) => [...p]));
 }
 
-function streamOf(bytes: Uint8Array, chunkSize = bytes.length || 1): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + chunkSize));
-      at += chunkSize;
-    },
-  });
-}
-
 function utf16(text: string, littleEndian: boolean): Uint8Array {
   const out = new Uint8Array(2 + text.length * 2);
   const view = new DataView(out.buffer);
@@ -297,7 +289,9 @@ describe("decodeCsvText", () => {
     const latin1 = bytesOf(utf8("name\ncaf"), [0xe9], utf8("\n"));
     const error = await decodeError(streamOf(latin1, 3));
     expect(error.code).toBe("not_utf8");
-    expect(error.message).toStartWith("The file is not a text CSV file");
+    // Not "not a text file": it is text, in the wrong encoding; the reason says how to save it right.
+    expect(error.message).toStartWith("The file is not saved as UTF-8 text");
+    expect(error.message).toContain('"CSV UTF-8 (Comma delimited)"');
     expect((await decodeError(streamOf(bytesOf(utf8("ok"), [0xe2, 0x82]), 1))).code).toBe("not_utf8");
     expect((await decodeError(streamOf(bytesOf([0xff, 0xfe], utf8("a"))))).code).toBe("binary"); // odd UTF-16
   });

@@ -18,15 +18,15 @@ beforeAll(async () => {
 afterAll(() => p.stop());
 
 async function runExample(file: string): Promise<ActionView> {
-  const text = await Bun.file(join(EXAMPLES, file)).text();
+  const bytes = await Bun.file(join(EXAMPLES, file)).bytes();
   let ref: string;
-  if (file.endsWith(".csv")) {
-    ref = await p.upload(file === "users.csv" ? "user_upload" : "history_migration", file, text);
+  if (!file.endsWith(".json")) {
+    ref = await p.upload(file.startsWith("users") ? "user_upload" : "history_migration", file, bytes);
   } else {
     const res = await p.request("/v1/actions", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: text,
+      body: bytes,
     });
     expect(res.status).toBe(202);
     ref = ((await res.json()) as ActionView).referenceId;
@@ -46,6 +46,28 @@ test("every example runs and ends with the documented status and counts", async 
   const users = await runExample("users.csv");
   expect(users.status).toBe("completed_with_errors");
   expect(users.progress).toEqual({ total: 10, processed: 10, succeeded: 8, errors: 2, warnings: 1 });
+  // Excel "CSV UTF-8" with German regional settings: semicolons, a quoted list of groups, a line break in
+  // a cell (row 3), and the used range's rows of separators at the end (skipped, not counted).
+  const semicolon = await runExample("users-excel-semicolon.csv");
+  expect(semicolon.status).toBe("completed");
+  expect(semicolon.progress).toEqual({ total: 3, processed: 3, succeeded: 3, errors: 0, warnings: 1 });
+  expect(await p.report(semicolon.referenceId)).toEqual([
+    [4, "Warning", "chloe.lefevre@example.com", "The last name is empty; the user was imported without it."],
+  ]);
+  expect(await members("Vertrieb DACH")).toEqual([
+    "chloe.lefevre@example.com",
+    "jonas.mueller@example.com",
+    "lena.fischer@example.com",
+  ]);
+  // Excel "Unicode Text": UTF-16LE with a BOM, TABs, header names as people type them.
+  const unicode = await runExample("users-excel-unicode.txt");
+  expect(unicode.status).toBe("completed");
+  expect(unicode.progress).toEqual({ total: 3, processed: 3, succeeded: 3, errors: 0, warnings: 0 });
+  const tokyo = await p.db.all<{ name: string }>(sql`
+    SELECT u.first_name || ' ' || u.last_name AS name FROM group_members gm
+    JOIN groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
+    WHERE g.name = '東京チーム' ORDER BY u.email`);
+  expect(tokyo.map((n) => n.name)).toEqual(["明 田中", "María José García", "Ольга Иванова"]);
   await p.seedCourse("SEC-101", "Security basics");
   await p.seedCourse("GDPR-1", "Data protection essentials");
 

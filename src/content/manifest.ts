@@ -17,7 +17,13 @@ export interface ManifestInfo {
 }
 
 /** Machine-readable manifest problems; the caller turns them into admin-facing text. */
-export type ManifestProblem = "entities" | "invalidXml" | "wrongRoot" | "noIdentifier" | "noLaunch";
+export type ManifestProblem =
+  | "entities"
+  | "invalidXml"
+  | "truncated"
+  | "wrongRoot"
+  | "noIdentifier"
+  | "noLaunch";
 
 /** Outcome of {@link readScormManifest} / {@link readTincanManifest}. */
 export type ManifestResult =
@@ -106,7 +112,12 @@ function parse(
 ): { ok: true; doc: XmlNode } | Extract<ManifestResult, { ok: false }> {
   if (/<!ENTITY/i.test(text)) return { ok: false, problem: "entities" };
   const valid = XMLValidator.validate(text);
-  if (valid !== true) return { ok: false, problem: "invalidXml", line: valid.err.line };
+  if (valid !== true) {
+    // A document cut off mid-way is reported by the validator at the first unclosed tag (often line 1):
+    // the line where the text ends is what tells the admin what happened.
+    if (endsUnclosed(text, root)) return { ok: false, problem: "truncated", line: lastLine(text) };
+    return { ok: false, problem: "invalidXml", line: valid.err.line };
+  }
   let parsed: unknown;
   try {
     parsed = parser.parse(text);
@@ -116,6 +127,22 @@ function parse(
   const doc = isNode(parsed) ? parsed[root] : undefined;
   if (!isNode(doc)) return { ok: false, problem: "wrongRoot" };
   return { ok: true, doc };
+}
+
+/** The text does not end with the root element's closing tag (`</manifest>`, `</imscp:manifest>`). */
+function endsUnclosed(text: string, root: string): boolean {
+  let tail = text.slice(-4096).trimEnd();
+  while (tail.endsWith("-->") && tail.includes("<!--"))
+    tail = tail.slice(0, tail.lastIndexOf("<!--")).trimEnd();
+  return !new RegExp(`</([\\w.-]+:)?${root}\\s*>$`).test(tail);
+}
+
+/** The number of the last line that has any text. */
+function lastLine(text: string): number {
+  const body = text.trimEnd();
+  let lines = 1;
+  for (let at = body.indexOf("\n"); at >= 0; at = body.indexOf("\n", at + 1)) lines++;
+  return lines;
 }
 
 function withSlash(base: string): string {

@@ -3,14 +3,29 @@
  * Runtime-agnostic (no `node:` imports): only the manifest is ever inflated, with a hard
  * cap; every other entry is judged on its central-directory record alone.
  */
+
+import {
+  DO_NOT_USE,
+  FIX_MANIFEST,
+  fail,
+  formatSize,
+  hostedElsewhere,
+  manifestFailure,
+  otherFormat,
+  type PackageFailure,
+  REDOWNLOAD,
+  REEXPORT,
+  SHRINK,
+  zipFailure,
+} from "./failures";
 import {
   decodePath,
-  type ManifestProblem,
   type PackageKind,
   readScormManifest,
   readTincanManifest,
   resolveLaunchHref,
 } from "./manifest";
+import { courseCodeFor, type ToolDefault } from "./tool-defaults";
 import {
   hasEncryptionFlag,
   inflateEntry,
@@ -22,6 +37,8 @@ import {
   ZipError,
 } from "./zip";
 
+export type { PackageFailure } from "./failures";
+export { formatSize } from "./failures";
 export type { PackageKind } from "./manifest";
 
 /** Safety limits for {@link inspectPackage}; omitted fields use {@link DEFAULT_PACKAGE_LIMITS}. */
@@ -53,8 +70,13 @@ export const DEFAULT_PACKAGE_LIMITS: Readonly<Required<PackageLimits>> = Object.
 export interface PackageInfo {
   ok: true;
   kind: PackageKind;
-  /** Course code: the SCORM manifest identifier or the xAPI activity id. */
+  /**
+   * Course code: the SCORM manifest identifier or the xAPI activity id; for an authoring tool's default
+   * identifier, that identifier with the title or file name (see tool-defaults.ts).
+   */
   code: string;
+  /** Set when the identifier is an authoring tool's default and the code was made as above. */
+  toolDefault: ToolDefault | null;
   title: string;
   /** Path of the launch file inside the archive (query string and fragment removed). */
   launchPath: string;
@@ -64,85 +86,8 @@ export interface PackageInfo {
   uncompressedBytes: number;
 }
 
-/** A rejected package, explained for a portal admin. */
-export interface PackageFailure {
-  ok: false;
-  /** What is wrong with the package, in plain words. */
-  issue: string;
-  /** What the admin should do about it. */
-  resolution: string;
-}
-
 /** Result of {@link inspectPackage}. */
 export type PackageResult = PackageInfo | PackageFailure;
-
-const REEXPORT =
-  "Export the course from your authoring tool as a SCORM or xAPI package (.zip) and upload it again.";
-const REDOWNLOAD =
-  "Download or export the package again and upload the new file. If it keeps failing, create the zip again from your authoring tool.";
-const DO_NOT_USE =
-  "Do not use this file. Export the course again from your authoring tool, or ask whoever supplied it for a clean copy.";
-const SHRINK =
-  "Make the course smaller (for example compress or remove large videos, or host them separately) and upload it again.";
-const FIX_MANIFEST =
-  "Export the package again from your authoring tool. If the manifest was edited by hand, undo or correct those edits.";
-
-function fail(issue: string, resolution: string): PackageFailure {
-  return { ok: false, issue, resolution };
-}
-
-/** Human-readable size for admins: "1,024 MB", "3.5 MB", "120 KB", "80 bytes". */
-export function formatSize(bytes: number): string {
-  if (bytes >= 10 * MIB) return `${Math.round(bytes / MIB).toLocaleString("en-US")} MB`;
-  if (bytes >= MIB) return `${(Math.round((bytes / MIB) * 10) / 10).toString()} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} bytes`;
-}
-
-function zipFailure(error: ZipError, limits: Required<PackageLimits>): PackageFailure {
-  switch (error.reason) {
-    case "notZip":
-      return fail("The file is not a zip archive.", REEXPORT);
-    case "truncated":
-      return fail(
-        "The zip file is incomplete; it was probably cut off during upload or download.",
-        REDOWNLOAD,
-      );
-    case "tooManyEntries":
-      return fail(
-        `The package contains more than ${limits.maxEntries.toLocaleString("en-US")} files.`,
-        "Remove unused files from the course, export it again and upload the new package.",
-      );
-    case "sizeMismatch":
-      return fail(
-        "The zip file reports false sizes for its contents, so it is damaged or was tampered with.",
-        DO_NOT_USE,
-      );
-    default:
-      return fail("The zip file is damaged and cannot be read.", REDOWNLOAD);
-  }
-}
-
-function manifestFailure(problem: ManifestProblem, manifest: string, line?: number): PackageFailure {
-  switch (problem) {
-    case "entities":
-      return fail(
-        "The manifest uses XML entities, which are not allowed.",
-        `${FIX_MANIFEST} Remove any <!DOCTYPE> and <!ENTITY> declarations from ${manifest}.`,
-      );
-    case "invalidXml":
-      return fail(
-        `The manifest ${manifest} is not valid XML${line ? ` (error on line ${line})` : ""}.`,
-        FIX_MANIFEST,
-      );
-    case "wrongRoot":
-      return fail(`The manifest ${manifest} is not a SCORM or xAPI manifest.`, REEXPORT);
-    case "noIdentifier":
-      return fail(`The manifest ${manifest} does not give the course an identifier.`, FIX_MANIFEST);
-    case "noLaunch":
-      return fail(`The manifest ${manifest} does not say which file starts the course.`, FIX_MANIFEST);
-  }
-}
 
 const MANIFESTS = ["imsmanifest.xml", "tincan.xml"] as const;
 
@@ -207,7 +152,7 @@ export function inspectPackage(fileName: string, bytes: Uint8Array, limits?: Pac
   try {
     return inspectZip(fileName, bytes, lim);
   } catch (error) {
-    if (error instanceof ZipError) return zipFailure(error, lim);
+    if (error instanceof ZipError) return zipFailure(error, lim.maxEntries);
     throw error;
   }
 }
@@ -239,9 +184,12 @@ function inspectZip(fileName: string, bytes: Uint8Array, lim: Required<PackageLi
         "Open the folder, select everything inside it, zip those files directly (so the manifest is at the top level) and upload the new zip.",
       );
     }
-    return fail(
-      "The package has no imsmanifest.xml (SCORM) or tincan.xml (xAPI) file at its top level, so it is not a SCORM or xAPI course.",
-      REEXPORT,
+    return (
+      otherFormat([...byName.keys()]) ??
+      fail(
+        "The package has no imsmanifest.xml (SCORM) or tincan.xml (xAPI) file at its top level, so it is not a SCORM or xAPI course.",
+        REEXPORT,
+      )
     );
   }
   if (manifestEntry.uncompressedSize > lim.maxManifestBytes) {
@@ -262,6 +210,7 @@ function inspectZip(fileName: string, bytes: Uint8Array, lim: Required<PackageLi
   if (!read.ok) return manifestFailure(read.problem, manifestName, read.line);
   const { info } = read;
 
+  if (isAbsoluteUrl(info.launchHref)) return hostedElsewhere(info.launchHref);
   const resolved = resolveLaunchHref(info.launchHref);
   const launchPath = [resolved, resolved && decodePath(resolved)].find(
     (candidate): candidate is string => !!candidate && byName.has(candidate),
@@ -272,15 +221,22 @@ function inspectZip(fileName: string, bytes: Uint8Array, lim: Required<PackageLi
       "Export the package again and make sure all course files are included, then upload the new zip.",
     );
   }
+  const { code, toolDefault } = courseCodeFor(info.code, info.title, fileName);
   return {
     ok: true,
     kind: info.kind,
-    code: info.code,
+    code,
+    toolDefault,
     title: info.title || fileName.replace(/\.[^.]*$/, "") || info.code,
     launchPath,
     fileCount: byName.size,
     uncompressedBytes: total,
   };
+}
+
+/** `https://cdn.example/course/index.html`, `//cdn.example/…`: content hosted elsewhere, not in the package. */
+function isAbsoluteUrl(href: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(href.trim()) || /^[\\/]{2}/.test(href.trim());
 }
 
 /** Decodes manifest bytes honouring a UTF-16 byte-order mark; UTF-8 otherwise. */

@@ -1,183 +1,113 @@
 /**
- * Bytes to CSV text, and the decode + parse pipeline callers use for uploads.
- *
- * Spreadsheets save CSV as UTF-8 (often with a BOM) or, for "Unicode text", as UTF-16 with a BOM.
- * Anything else that is not valid UTF-8 (or contains NUL bytes) is refused with an admin-readable
- * `CsvError` rather than imported as mojibake. Runtime-agnostic: Web streams and TextDecoder only.
+ * The decode + parse pipeline callers use for uploads: bytes to text (encoding.ts), the separator from
+ * the header row (sniff.ts), then records (parse.ts) in batches, so a big file is handled a batch at a
+ * time in bounded memory. The reader also tells the file's dialect (encoding, BOM, separator, line end),
+ * and with `keepRaw` each record's text as written: what it takes to give rows back in the shape the
+ * admin uploaded them.
  */
-import { CsvError, CsvParser, type CsvParserOptions, type CsvRecord, formatSize } from "./parse";
+import type { CsvDialect, Delimiter, TextEncoding } from "./dialect";
+import { type DecodeOptions, decodeCsvText } from "./encoding";
+import { CsvParser, type CsvParserOptions, type CsvRecord } from "./parse";
+import { sniffHeader } from "./sniff";
 
-export interface DecodeOptions {
-  /** Refuse files larger than this many bytes. Default 50 MiB. */
-  maxBytes?: number;
-}
-
-export interface ParseStreamOptions extends CsvParserOptions, DecodeOptions {
+export interface ReadCsvOptions
+  extends Omit<CsvParserOptions, "delimiter">,
+    Omit<DecodeOptions, "onEncoding"> {
   /** Most records per yielded batch. Default 500. */
   batchSize?: number;
+  /** `"auto"` (the default): decided from the header row, see sniffHeader. */
+  delimiter?: Delimiter | "auto";
+  /** With `"auto"`: whether a header row's cells are the columns the caller needs (see sniffHeader). */
+  preferHeader?: (cells: string[]) => boolean;
 }
 
-export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
-export const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_BATCH_SIZE = 500;
 
-const BINARY_MESSAGE = "The file is not a text CSV file (it contains binary data).";
-const NOT_UTF8_MESSAGE =
-  'The file is not a text CSV file (it is not valid UTF-8 text; in Excel, save it as "CSV UTF-8").';
+/** Reads a CSV byte stream: iterate it once for batches of records, then ask for its dialect. */
+export class CsvReader implements AsyncIterable<CsvRecord[]> {
+  private encoding: { encoding: TextEncoding; bom: boolean } | null = null;
+  private parser: CsvParser | null = null;
+  private delimiter: Delimiter | null = null;
+  private lookalikeSeen: string | null = null;
+  private started = false;
 
-type Encoding = "utf-8" | "utf-16le" | "utf-16be";
+  constructor(
+    private readonly stream: ReadableStream<Uint8Array>,
+    private readonly options: ReadCsvOptions = {},
+  ) {}
 
-/**
- * Yields the text of a CSV byte stream, BOM removed. UTF-8 by default; UTF-16 LE/BE when the file
- * starts with the matching BOM. Throws `CsvError` for binary data, invalid UTF-8 or too many bytes.
- * Stopping the iteration early cancels the stream.
- */
-export async function* decodeCsvText(
-  stream: ReadableStream<Uint8Array>,
-  options: DecodeOptions = {},
-): AsyncGenerator<string, void, undefined> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const reader = stream.getReader();
-  let done = false;
-  try {
-    let total = 0;
-    let decoder: ChunkDecoder | undefined;
-    let head: Uint8Array = new Uint8Array(0); // bytes held back until the BOM can be recognised
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) {
-        done = true;
-        break;
+  /** The file's dialect, once its header row has been read; null before that and for an empty file. */
+  get dialect(): CsvDialect | null {
+    if (!this.encoding || !this.delimiter || !this.parser) return null;
+    return { ...this.encoding, delimiter: this.delimiter, lineEnding: this.parser.lineEnding ?? "\r\n" };
+  }
+
+  /** A character the header row looks separated by that is not read as a separator (see sniffHeader). */
+  get lookalike(): string | null {
+    return this.lookalikeSeen;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<CsvRecord[], void, undefined> {
+    return this.batches();
+  }
+
+  /** Yields the records in batches of up to `batchSize`, with spreadsheet row numbers. */
+  async *batches(): AsyncGenerator<CsvRecord[], void, undefined> {
+    if (this.started) throw new Error("a CsvReader is read once");
+    this.started = true;
+    const batchSize = Math.max(1, this.options.batchSize ?? DEFAULT_BATCH_SIZE);
+    let batch: CsvRecord[] = [];
+    /** Text held back until the header row is whole and the separator can be decided. */
+    let held = "";
+    const onEncoding = (encoding: TextEncoding, bom: boolean) => {
+      this.encoding = { encoding, bom };
+    };
+    for await (const text of decodeCsvText(this.stream, { maxBytes: this.options.maxBytes, onEncoding })) {
+      let parser = this.parser;
+      if (!parser) {
+        held += text;
+        parser = this.start(held, false);
+        if (!parser) continue;
       }
-      const bytes = next.value;
-      total += bytes.length;
-      if (total > maxBytes) {
-        throw new CsvError("too_large", `The file is larger than the ${formatSize(maxBytes)} limit.`);
+      const records = parser.push(held || text);
+      held = "";
+      for (const record of records) {
+        batch.push(record);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
       }
-      if (decoder) {
-        const text = decoder.decode(bytes);
-        if (text) yield text;
-        continue;
-      }
-      head = concat(head, bytes);
-      if (head.length < 3) continue;
-      decoder = newDecoder(head);
-      const text = decoder.decode(head.subarray(bomLength(head)));
-      if (text) yield text;
     }
-    if (!decoder) {
-      if (head.length === 0) return;
-      decoder = newDecoder(head);
-      const text = decoder.decode(head.subarray(bomLength(head)));
-      if (text) yield text;
+    const parser = this.parser ?? this.start(held, true)!;
+    if (held) batch.push(...parser.push(held));
+    batch.push(...parser.end());
+    if (batch.length > 0) yield batch;
+  }
+
+  /** Makes the parser once the separator is known; null while the header row is still incomplete. */
+  private start(text: string, final: boolean): CsvParser | null {
+    let delimiter = this.options.delimiter ?? "auto";
+    if (delimiter === "auto") {
+      const sniff = sniffHeader(text, final, this.options.preferHeader);
+      if (!sniff) return null;
+      delimiter = sniff.delimiter;
+      this.lookalikeSeen = sniff.lookalike;
     }
-    const rest = decoder.flush();
-    if (rest) yield rest;
-  } finally {
-    if (!done) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    this.delimiter = delimiter;
+    this.parser = new CsvParser({ ...this.options, delimiter });
+    return this.parser;
   }
 }
 
-/**
- * Decode + parse in one: yields the records of a CSV byte stream in batches of up to
- * `batchSize`, so big files are processed a batch at a time in bounded memory.
- */
-export async function* parseCsvStream(
+export function readCsv(stream: ReadableStream<Uint8Array>, options?: ReadCsvOptions): CsvReader {
+  return new CsvReader(stream, options);
+}
+
+/** Decode + parse in one, when the dialect is not needed: the batches of `readCsv`. */
+export function parseCsvStream(
   stream: ReadableStream<Uint8Array>,
-  options: ParseStreamOptions = {},
+  options?: ReadCsvOptions,
 ): AsyncGenerator<CsvRecord[], void, undefined> {
-  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
-  const parser = new CsvParser(options);
-  let batch: CsvRecord[] = [];
-  for await (const text of decodeCsvText(stream, options)) {
-    for (const record of parser.push(text)) {
-      batch.push(record);
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-  }
-  for (const record of parser.end()) batch.push(record);
-  if (batch.length > 0) yield batch;
-}
-
-interface ChunkDecoder {
-  decode(bytes: Uint8Array): string;
-  flush(): string;
-}
-
-function detect(head: Uint8Array): Encoding {
-  if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
-  if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
-  return "utf-8";
-}
-
-function bomLength(head: Uint8Array): number {
-  const encoding = detect(head);
-  if (encoding !== "utf-8") return 2;
-  return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-}
-
-function newDecoder(head: Uint8Array): ChunkDecoder {
-  const encoding = detect(head);
-  return encoding === "utf-8" ? utf8Decoder() : utf16Decoder(encoding === "utf-16le");
-}
-
-/** Strict UTF-8: NUL bytes mean binary (text never has them), bad sequences mean "not UTF-8". */
-function utf8Decoder(): ChunkDecoder {
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  const run = (bytes: Uint8Array | undefined, stream: boolean): string => {
-    if (bytes && bytes.indexOf(0) !== -1) throw new CsvError("binary", BINARY_MESSAGE);
-    try {
-      return decoder.decode(bytes, { stream });
-    } catch {
-      throw new CsvError("not_utf8", NOT_UTF8_MESSAGE);
-    }
-  };
-  return { decode: (bytes) => run(bytes, true), flush: () => run(undefined, false) };
-}
-
-/**
- * UTF-16 decoded by hand: TextDecoder support for UTF-16 (BE especially) varies between runtimes.
- * Odd bytes and a trailing high surrogate are carried to the next chunk.
- */
-function utf16Decoder(littleEndian: boolean): ChunkDecoder {
-  let carry = new Uint8Array(0);
-  let highSurrogate = "";
-  const decode = (input: Uint8Array): string => {
-    const bytes = carry.length > 0 ? concat(carry, input) : input;
-    const even = bytes.length & ~1;
-    carry = bytes.slice(even);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, even);
-    const units = new Uint16Array(even / 2);
-    for (let k = 0; k < units.length; k++) units[k] = view.getUint16(k * 2, littleEndian);
-    let text = highSurrogate;
-    highSurrogate = "";
-    for (let k = 0; k < units.length; k += 8192) {
-      text += String.fromCharCode(...units.subarray(k, k + 8192));
-    }
-    const last = text.charCodeAt(text.length - 1);
-    if (last >= 0xd800 && last <= 0xdbff) {
-      highSurrogate = text.slice(-1);
-      text = text.slice(0, -1);
-    }
-    if (text.indexOf("\0") !== -1) throw new CsvError("binary", BINARY_MESSAGE);
-    return text;
-  };
-  const flush = (): string => {
-    if (carry.length > 0) throw new CsvError("binary", BINARY_MESSAGE);
-    const rest = highSurrogate;
-    highSurrogate = "";
-    return rest;
-  };
-  return { decode, flush };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return readCsv(stream, options).batches();
 }

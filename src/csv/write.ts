@@ -1,36 +1,42 @@
 /**
  * CSV writing for downloadable reports (error reports, exports). RFC 4180 with CRLF line ends,
  * UTF-8 with a BOM so Excel picks the right encoding, and formula neutralisation because these
- * files hold text typed by users and are opened in spreadsheets (OWASP "CSV injection").
+ * files hold text typed by users and are opened in spreadsheets (OWASP "CSV injection"). Cells and
+ * lines can also be written with an upload's own separator and line end, to add columns to its rows.
  */
+import type { Delimiter } from "./dialect";
 
 export type CsvCell = string | number;
 
 /** A cell a spreadsheet would run as a formula (or that could hide one after a tab / CR). */
 const FORMULA_START = /^[=+\-@\t\r]/;
-/** A cell that must be quoted: separators, quotes, line breaks, or edge spaces a reader may trim. */
-const NEEDS_QUOTES = /[",\r\n]|^[ \t]|[ \t]$/;
+/** A cell that must be quoted: its separator, quotes, line breaks, or edge spaces a reader may trim. */
+const NEEDS_QUOTES: Record<Delimiter, RegExp> = {
+  ",": /[",\r\n]|^[ \t]|[ \t]$/,
+  ";": /[";\r\n]|^[ \t]|[ \t]$/,
+  "\t": /["\t\r\n]|^ | $/,
+};
 
 /**
  * One cell as CSV text. Strings starting with `= + - @`, tab or CR get a leading `'` so they stay
  * text; numbers are written as they are (a negative number passed as a number is not a formula).
  */
-export function csvCell(cell: CsvCell): string {
+export function csvCell(cell: CsvCell, delimiter: Delimiter = ","): string {
   if (typeof cell === "number") return String(cell);
   let text = cell;
   if (FORMULA_START.test(text)) text = `'${text}`;
-  if (NEEDS_QUOTES.test(text)) return `"${text.replaceAll('"', '""')}"`;
+  if (NEEDS_QUOTES[delimiter].test(text)) return `"${text.replaceAll('"', '""')}"`;
   return text;
 }
 
-/** One record as a CSV line, CRLF included. */
-export function csvLine(cells: readonly CsvCell[]): string {
+/** One record as a CSV line, its line end included (CRLF unless told). */
+export function csvLine(cells: readonly CsvCell[], delimiter: Delimiter = ",", lineEnding = "\r\n"): string {
   let line = "";
   for (let k = 0; k < cells.length; k++) {
-    if (k > 0) line += ",";
-    line += csvCell(cells[k]!);
+    if (k > 0) line += delimiter;
+    line += csvCell(cells[k]!, delimiter);
   }
-  return `${line}\r\n`;
+  return line + lineEnding;
 }
 
 /**

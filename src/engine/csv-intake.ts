@@ -1,28 +1,19 @@
 /**
- * Stages a CSV upload: streamed through the decoder and parser (the file is never held twice), the
- * header matched case-insensitively, whole-file problems raised as WholeActionError with a reason an
- * admin can act on, and each data row turned into a compact staged item by the action type.
+ * Stages a CSV upload: streamed through the decoder and parser (the file is never held twice), in
+ * whatever dialect the spreadsheet wrote it (UTF-8 or UTF-16, comma, semicolon or TAB, decided from the
+ * header row), the header matched loosely (csv-columns.ts), whole-file problems raised as
+ * WholeActionError with a reason an admin can act on, and each data row turned into a compact staged
+ * item by the action type.
  */
-import { parseCsvStream } from "../csv/decode";
+import { readCsv } from "../csv/decode";
+import { type ColumnSpec, matchColumns, missingColumnsReason } from "./csv-columns";
 import type { Stager } from "./handler";
 import { WholeActionError } from "./handler";
 import type { UploadedFile } from "./submission";
 
-export interface CsvSpec {
-  /** Columns the file must have (normalised names). */
-  required: readonly string[];
-  /** Columns the type understands; others are ignored. */
-  known: readonly string[];
+export interface CsvSpec extends ColumnSpec {
   /** Turns one data row into the staged item; `row` is the spreadsheet row number. */
   toItem(cells: Record<string, string>, row: number, present: ReadonlySet<string>): unknown;
-}
-
-/** `First Name`, `first-name` and `FIRST_NAME` all name the column `first_name`. */
-export function normaliseHeader(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[\s-]+/g, "_");
 }
 
 export async function stageCsv(
@@ -33,19 +24,20 @@ export async function stageCsv(
 ) {
   let columns: { name: string; index: number }[] | null = null;
   let present = new Set<string>();
-  for await (const batch of parseCsvStream(file.stream(), { maxBytes: limits.maxBytes })) {
+  const reader = readCsv(file.stream(), {
+    maxBytes: limits.maxBytes,
+    preferHeader: (cells) => matchColumns(cells, spec).missing.length === 0,
+  });
+  for await (const batch of reader) {
     for (const record of batch) {
       if (!columns) {
-        const names = record.fields.map(normaliseHeader);
-        const missing = spec.required.filter((c) => !names.includes(c));
-        if (missing.length > 0) {
+        const match = matchColumns(record.fields, spec);
+        if (match.missing.length > 0) {
           throw new WholeActionError(
-            `The file has no ${missing.map((m) => `'${m}'`).join(" or ")} column. Its first row must name the columns, for example: ${spec.known.join(",")}.`,
+            missingColumnsReason(match.missing, record.fields, spec, reader.lookalike),
           );
         }
-        columns = spec.known
-          .map((name) => ({ name, index: names.indexOf(name) }))
-          .filter((c) => c.index >= 0);
+        columns = match.columns;
         present = new Set(columns.map((c) => c.name));
         continue;
       }

@@ -78,6 +78,9 @@ export const CSV_FILES: Record<string, string | Uint8Array> = {
   "no-email-column.csv": "name,phone\nAnn,555-0100\n",
   "tab-separated.csv": "email\tfirst_name\nann@example.com\tAnn\n",
   "semicolon-separated.csv": "email;first_name\nann@example.com;Ann\n",
+  "pipe-separated.csv": "email|first_name\nann@example.com|Ann\n",
+  "used-range-separator-rows.csv":
+    "email,first_name,,\r\nur1@example.com,Ann,,\r\n,,,\r\nur2@example.com,Bob,,\r\n,,,\r\n,,,\r\n",
   "png-renamed.csv": Uint8Array.from([
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
@@ -189,6 +192,21 @@ export const PACKAGE_FILES: Record<string, Uint8Array> = {
     "course/index_lms.html": HTML,
   }),
   "no-manifest.zip": zipFiles({ "index.html": HTML, "readme.txt": "hello" }),
+  "scorm11-csf.zip": zipFiles({
+    "CSF.xml": '<?xml version="1.0"?>\n<ContentStructure/>\n',
+    "lesson1.html": HTML,
+  }),
+  "manifest-cut-off.zip": zipFiles({
+    "imsmanifest.xml": manifestWith("CORPUS-CUT").split("\n").slice(0, 16).join("\n"),
+    "index_lms.html": HTML,
+    "other.html": HTML,
+  }),
+  "launch-absolute-url.zip": zipFiles({
+    "tincan.xml": TINCAN_XML.replace(
+      "story_html5.html",
+      "https://cdn.example.com/courses/onboarding/index.html",
+    ),
+  }),
   "duplicate-entries.zip": writeRawZip([
     { name: "imsmanifest.xml", data: strToU8(manifestWith("CORPUS-DUP")) },
     { name: "index_lms.html", data: strToU8(HTML) },

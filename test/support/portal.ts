@@ -63,10 +63,13 @@ export async function startPortal(portal = ADA.portal, env: Record<string, strin
     },
 
     /** Submits a file action (multipart) that must be accepted; answers its reference ID. */
-    async upload(type: string, fileName: string, content: string): Promise<string> {
+    async upload(type: string, fileName: string, content: string | Uint8Array): Promise<string> {
       const form = new FormData();
       form.set("type", type);
-      form.set("file", new File([content], fileName, { type: "text/csv" }));
+      form.set(
+        "file",
+        new File([content as string | Uint8Array<ArrayBuffer>], fileName, { type: "text/csv" }),
+      );
       const res = await request("/v1/actions", { method: "POST", body: form });
       expect(res.status).toBe(202);
       return ((await res.json()) as ActionView).referenceId;

@@ -19,6 +19,7 @@ import { statusLabel } from "../../actions/model";
 import type { ActionRow } from "../../actions/repository";
 import type { BlobStore } from "../../content/blob-store";
 import type { PackageKind } from "../../content/package";
+import { toolDefaultWarning } from "../../content/tool-defaults";
 import { actions } from "../../db/schema";
 import {
   type ActionHandler,
@@ -28,6 +29,7 @@ import {
   WholeActionError,
 } from "../handler";
 import { type CourseContent, findCourse, replaceContentStatement } from "../portal-data/courses";
+import { combineProblems, type RowProblem } from "../row-problems";
 import {
   checkPackage,
   deleteUploads,
@@ -117,7 +119,7 @@ async function checkStep1(ctx: EngineContext, items: StagedItem<PackageItem>[]) 
       errors++;
       continue;
     }
-    const { code, kind, title, launchPath } = checked.info;
+    const { code, kind, title, launchPath, toolDefault } = checked.info;
     const earlier = passed.find((p) => p.code === code);
     const course = earlier ? null : await findCourse(ctx.db, ctx.action.portalId, code);
     if (earlier || !course) {
@@ -131,22 +133,28 @@ async function checkStep1(ctx: EngineContext, items: StagedItem<PackageItem>[]) 
           : packageError(
               item,
               `No course with the code “${code}” exists in this portal, so there is nothing to replace.`,
-              "Check that this is a new version of an existing course (its identifier must match the course code). To add it as a new course, use a content upload instead.",
+              toolDefault
+                ? `This package's identifier “${toolDefault.identifier}” is the one ${toolDefault.tool} gives every course, so its code was made from its ${toolDefault.from}. Give it the same ${toolDefault.from} as the course it replaces (that course's code ends with it), or use a content upload to add it as a new course.`
+                : "Check that this is a new version of an existing course (its identifier must match the course code). To add it as a new course, use a content upload instead.",
             ),
       );
       errors++;
       continue;
     }
+    const notes: RowProblem[] = [];
+    if (toolDefault) notes.push({ status: "Warning", ...toolDefaultWarning(code, toolDefault) });
     if (course.packageKind && course.packageKind !== kind) {
-      warnings++;
-      report.push({
-        row: item.position,
+      notes.push({
         status: "Warning",
-        identifier: item.fileName,
         issue: `The course “${code}” is now a ${KIND_NAMES[course.packageKind] ?? course.packageKind} course and this package is ${KIND_NAMES[kind]}.`,
         resolution:
           "Check that this is the right package. Enrollments and completions are kept, but progress saved inside the old package may not carry over to the new format.",
       });
+    }
+    const line = combineProblems(item.position, item.fileName, notes);
+    if (line) {
+      warnings++;
+      report.push(line);
     }
     passed.push({ ...item, key: item.key!, code, kind, title, launchPath });
   }

@@ -6,13 +6,15 @@
  *
  * A package whose code is already a course of the portal is an Error, not an update: replacing content
  * is `content_replace`, which checks first and keeps a record of what it replaced. Uploading the same
- * file twice is therefore harmless.
+ * file twice is therefore harmless. A package whose identifier is an authoring tool's default gets a code
+ * made from its title or file name (src/content/tool-defaults.ts), and a Warning that says so.
  *
  * The helpers exported here (staging, inspection, blob keys) are shared with `content_replace`.
  */
 
 import type { BlobStore } from "../../content/blob-store";
 import { formatSize, inspectPackage, type PackageInfo } from "../../content/package";
+import { toolDefaultWarning } from "../../content/tool-defaults";
 import { safeFileName } from "../../lib/file-name";
 import type { ActionHandler, IntakeContext, ReportLine, StagedItem, Stager } from "../handler";
 import { type CourseContent, createCoursesStatement, findCourse } from "../portal-data/courses";
@@ -66,6 +68,14 @@ export async function stagePackages(
 /** An Error report line for one package. */
 export function packageError(item: PackageItem, issue: string, resolution: string): ReportLine {
   return { row: item.position, status: "Error", identifier: item.fileName, issue, resolution };
+}
+
+/** A Warning report line for one package. */
+export function packageWarning(
+  item: PackageItem,
+  problem: { issue: string; resolution: string },
+): ReportLine {
+  return { row: item.position, status: "Warning", identifier: item.fileName, ...problem };
 }
 
 export type CheckedPackage =
@@ -146,6 +156,7 @@ export const contentUpload: ActionHandler = {
   async apply(ctx, items) {
     const { db, action } = ctx;
     const report: ReportLine[] = [];
+    let warnings = 0;
     const created: CourseContent[] = [];
     // Codes created by earlier packages of this upload (earlier slices included), for a clear duplicate error.
     const createdBy: Record<string, number> = { ...(ctx.state.createdBy as Record<string, number>) };
@@ -155,7 +166,7 @@ export const contentUpload: ActionHandler = {
         report.push(checked.line);
         continue;
       }
-      const { code, title, kind, launchPath } = checked.info;
+      const { code, title, kind, launchPath, toolDefault } = checked.info;
       const earlier = createdBy[code];
       if (earlier !== undefined) {
         report.push(
@@ -181,12 +192,16 @@ export const contentUpload: ActionHandler = {
       await ctx.blobs.put(key, checked.bytes);
       created.push({ code, title, kind, launchPath, packageKey: key });
       createdBy[code] = item.position;
+      if (toolDefault) {
+        warnings++;
+        report.push(packageWarning(item, toolDefaultWarning(code, toolDefault)));
+      }
     }
     return {
       statements: created.length ? [createCoursesStatement(db, action.portalId, ctx.now, created)] : [],
       report,
-      errors: report.length,
-      warnings: 0,
+      errors: report.length - warnings,
+      warnings,
       state: { ...ctx.state, createdBy },
     };
   },

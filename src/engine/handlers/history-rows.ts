@@ -83,7 +83,8 @@ export function checkHistoryRow(
   }
   let score: number | null = null;
   if (scoreText) {
-    score = /^\d+(\.\d+)?$/.test(scoreText) ? Number(scoreText) : Number.NaN;
+    // A decimal comma is how Excel writes 87.5 with European regional settings; a score has no thousands.
+    score = /^\d+([.,]\d+)?$/.test(scoreText) ? Number(scoreText.replace(",", ".")) : Number.NaN;
     if (!(score >= 0 && score <= 100)) {
       error(
         `The score "${scoreText}" is not a number from 0 to 100.`,
