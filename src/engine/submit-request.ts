@@ -13,9 +13,14 @@ import {
   SINGLE_FILE_TYPES,
 } from "../actions/params";
 import type { AppConfig } from "../http/env";
-import { boundaryOf, type MultipartBody, readMultipart, type UploadedFile } from "../http/multipart";
+import {
+  boundaryOf,
+  type MultipartBody,
+  type RequestSpool,
+  readMultipart,
+  type UploadedFile,
+} from "../http/multipart";
 import { type FieldProblem, HttpProblem, invalid } from "../http/problem";
-import type { UploadSpool } from "../http/upload-spool";
 
 export interface Submission {
   type: ActionType;
@@ -33,13 +38,13 @@ const nothingToDispose = async () => {};
 const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params"]);
 
 /**
- * `spool` streams file parts to temporary files (Bun); without it the body is read with `formData()`
- * (the edge, whose body limit is small).
+ * `spool` streams file parts somewhere as they arrive (Bun: temporary files; the edge: R2); without it
+ * the body is read with `formData()` (an edge without R2, whose body limit must then stay small).
  */
 export async function readSubmission(
   request: Request,
   config: Pick<AppConfig, "maxUploadBytes">,
-  spool?: () => UploadSpool,
+  spool?: () => RequestSpool,
 ): Promise<Submission> {
   const idempotencyKey = request.headers.get("idempotency-key");
   if (idempotencyKey !== null && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {

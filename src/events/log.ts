@@ -1,5 +1,5 @@
 /** Reads of the append-only event log (the trigger in migrations/ writes it). */
-import { and, asc, eq, gt, inArray, lt, max } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, max, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionEvents } from "../db/schema";
 
@@ -47,6 +47,34 @@ export function readOwnEventsAfter(
     )
     .orderBy(asc(actionEvents.id))
     .limit(limit);
+}
+
+/**
+ * One portal's events after `afterId`, in order (what a portal's stream object publishes). The cursor is
+ * recent, so the id range is walked (`+portal_id` keeps SQLite off the owner index, which would scan the
+ * portal's whole history).
+ */
+export function readPortalEventsAfter(
+  db: Db,
+  portal: string,
+  afterId: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  return db
+    .select(columns)
+    .from(actionEvents)
+    .where(and(gt(actionEvents.id, afterId), sql`+${actionEvents.portalId} = ${portal}`))
+    .orderBy(asc(actionEvents.id))
+    .limit(limit);
+}
+
+/** The portals that have events after `afterId` (whose stream objects a clock job must tell). */
+export async function portalsWithEventsAfter(db: Db, afterId: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ portal: actionEvents.portalId })
+    .from(actionEvents)
+    .where(gt(actionEvents.id, afterId));
+  return rows.map((row) => row.portal);
 }
 
 export async function latestEventId(db: Db): Promise<number> {

@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Spool, SpoolWriter, UploadedFile } from "./multipart";
+import type { RequestSpool, SpoolWriter, UploadedFile } from "./multipart";
 
-export class UploadSpool implements Spool {
+export class UploadSpool implements RequestSpool {
   private readonly paths: string[] = [];
   private readonly open = new Set<number>();
 

@@ -17,6 +17,13 @@ function lastEventIdOf(header: string | undefined, query: string | undefined): n
   return Number(raw.trim());
 }
 
+/** Over MAX_STREAMS_PER_PERSON (here, and in a portal's stream object at the edge). */
+export const tooManyStreams = (max: number) =>
+  new HttpProblem(429, `You already have ${max} open streams; close one (another tab) first.`, {
+    type: "/problems/too-many-streams",
+    headers: { "retry-after": "10" },
+  });
+
 export const eventRoutes = new Hono<AppEnv>().get(
   "/",
   describeRoute({
@@ -34,16 +41,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
     };
     if (openStream) return openStream(request);
     const { maxStreamsPerPerson } = c.get("services").config;
-    if (hub.countOf(request.owner) >= maxStreamsPerPerson) {
-      throw new HttpProblem(
-        429,
-        `You already have ${maxStreamsPerPerson} open streams; close one (another tab) first.`,
-        {
-          type: "/problems/too-many-streams",
-          headers: { "retry-after": "10" },
-        },
-      );
-    }
+    if (hub.countOf(request.owner) >= maxStreamsPerPerson) throw tooManyStreams(maxStreamsPerPerson);
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
     return eventStreamResponse({ db, hub, owner: request.owner, lastEventId: request.lastEventId });
   },
