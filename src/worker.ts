@@ -45,7 +45,13 @@ export default {
   async queue(batch: MessageBatch<EngineMessage>, env: EdgeEnv, ctx: ExecutionContext): Promise<void> {
     const edge = edgeFor(env);
     if (!env.ENGINE || edge.config.role === "api") return batch.ackAll();
-    await runInvocation(ctx, () => consumeEngineBatch(edge, env.ENGINE!, batch));
+    try {
+      await runInvocation(ctx, () => consumeEngineBatch(edge, env.ENGINE!, batch));
+    } catch (error) {
+      // The platform retries the batch (then dead-letters it); the error is worth a line first.
+      edge.log({ level: "error", msg: "engine turn failed", error: String(error) });
+      throw error;
+    }
   },
 
   scheduled(controller: ScheduledController, env: EdgeEnv, ctx: ExecutionContext): void {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ActionView } from "../src/actions/view";
 import { uploadZips } from "./support/content";
 import { ADA, bearer, TEST_SECRET } from "./support/env";
-import { type Bundle, buildWorker, type EdgeWorker, startEdgeWorker } from "./support/miniflare";
+import { type Bundle, type EdgeWorker, sharedWorkerBundle, startEdgeWorker } from "./support/miniflare";
 import { type SseFrame, SseReader } from "./support/sse";
 import { uploadCsv } from "./support/tracker";
 import { scorm12Zip } from "./support/zip-fixtures";
@@ -18,7 +18,7 @@ let bundle: Bundle;
 let edge: EdgeWorker;
 
 beforeAll(async () => {
-  bundle = await buildWorker();
+  bundle = await sharedWorkerBundle();
   edge = await startEdgeWorker(
     bundle,
     { AUTH_SECRET: TEST_SECRET, MAX_UPLOAD_BYTES: "33554432", MAX_FILE_BYTES: "33554432" },

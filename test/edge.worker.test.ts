@@ -10,7 +10,7 @@ import type { ActionView } from "../src/actions/view";
 import type { R2Bucket } from "../src/edge/types";
 import { uploadZips } from "./support/content";
 import { ADA, bearer, EVE, TEST_SECRET } from "./support/env";
-import { type Bundle, buildWorker, type EdgeWorker, startEdgeWorker } from "./support/miniflare";
+import { type Bundle, type EdgeWorker, sharedWorkerBundle, startEdgeWorker } from "./support/miniflare";
 import { type ResendRecorder, startResendRecorder } from "./support/resend-recorder";
 import { type SseFrame, SseReader } from "./support/sse";
 import { uploadCsv } from "./support/tracker";
@@ -33,7 +33,7 @@ let recorder: ResendRecorder;
 let edge: EdgeWorker;
 
 beforeAll(async () => {
-  bundle = await buildWorker();
+  bundle = await sharedWorkerBundle();
   recorder = startResendRecorder();
   edge = await startEdgeWorker(bundle, {
     AUTH_SECRET: TEST_SECRET,

@@ -122,20 +122,22 @@ export async function runEngine(
   );
   const limit = settings.queryBudget - reserveOf(settings.queryBudget);
   if (queriesSoFar() >= limit) return false;
-  let idle = false;
-  const running = runner
-    .runUntilIdle()
-    .then(() => {
-      idle = true;
-    })
-    .catch((error) => edge.log({ level: "error", msg: "engine turn failed", error: String(error) }));
-  let settled = false;
-  running.finally(() => {
-    settled = true;
-  });
-  while (!settled && Date.now() < deadline && queriesSoFar() < limit) {
+  let done = false;
+  let failed = false;
+  const running = runner.runUntilIdle().then(
+    () => {
+      done = true;
+    },
+    (error) => {
+      done = failed = true;
+      edge.log({ level: "error", msg: "engine turn failed", error: String(error) });
+    },
+  );
+  while (!done && Date.now() < deadline && queriesSoFar() < limit) {
     await Promise.race([running, sleep(250)]);
   }
+  // Decided before the stop, which ends runUntilIdle too: out of time or queries is not idle.
+  const idle = done && !failed;
   await runner.stop();
   await running;
   return idle;

@@ -81,6 +81,20 @@ export async function buildWorker(): Promise<Bundle> {
   };
 }
 
+let shared: Promise<Bundle> | null = null;
+
+/**
+ * One build for every edge test file of the run (`bun test` runs them in one process): wrangler's
+ * bundling takes seconds. The folder goes when the process exits; `cleanup()` on it does nothing.
+ */
+export function sharedWorkerBundle(): Promise<Bundle> {
+  shared ??= buildWorker().then((bundle) => {
+    process.once("exit", bundle.cleanup);
+    return { ...bundle, cleanup: () => {} };
+  });
+  return shared;
+}
+
 /** The migrations' statements, in journal order, split at drizzle-kit's breakpoints. */
 export function migrationStatements(dir = join(ROOT, "migrations")): string[] {
   const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8")) as {
@@ -175,7 +189,6 @@ function workerOptions(
     {
       name: PROBE_WORKER,
       modules: [{ type: "ESModule", path: "probe.js", contents: PROBE_MODULE }],
-      compatibilityDate: toml.compatibility_date,
       d1Databases: { [PROBED_BINDING]: database },
     },
   ] satisfies WorkerOptions[];
