@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold]`: every measurement beside a
+ * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold,edge-streams,edge-engine]`: every measurement beside a
  * baseline measured in the same run on this machine; prints the table and writes bench/RESULTS.md.
  * Each section is bounded in time; child processes and temp folders are cleaned up on any exit.
  */
@@ -8,6 +8,7 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { benchColdStart } from "./cold-start";
 import { benchCrossProcess } from "./cross-process";
+import { benchEdgeStreams } from "./edge-streams";
 import { loadToolName } from "./lib/load";
 import { cleanupAll, installCleanupHooks, within } from "./lib/procs";
 import { machineLines, markdownTable, type Row, type SectionResult } from "./lib/report";
@@ -39,6 +40,12 @@ const sections: { key: string; title: string; budgetMs: number; run: () => Promi
     run: () => benchCrossProcess(quick),
   },
   { key: "cold", title: "Cold start", budgetMs: quick ? 15_000 : 30_000, run: () => benchColdStart() },
+  {
+    key: "edge-streams",
+    title: "Edge streams (Durable Objects)",
+    budgetMs: quick ? 120_000 : 300_000,
+    run: () => benchEdgeStreams(quick),
+  },
 ];
 
 installCleanupHooks();
