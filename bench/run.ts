@@ -8,6 +8,7 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { benchColdStart } from "./cold-start";
 import { benchCrossProcess } from "./cross-process";
+import { benchEdgeEngine } from "./edge-engine";
 import { benchEdgeStreams } from "./edge-streams";
 import { loadToolName } from "./lib/load";
 import { cleanupAll, installCleanupHooks, within } from "./lib/procs";
@@ -45,6 +46,12 @@ const sections: { key: string; title: string; budgetMs: number; run: () => Promi
     title: "Edge streams (Durable Objects)",
     budgetMs: quick ? 120_000 : 300_000,
     run: () => benchEdgeStreams(quick),
+  },
+  {
+    key: "edge-engine",
+    title: "Edge engine (Queues, R2)",
+    budgetMs: quick ? 240_000 : 900_000,
+    run: () => benchEdgeEngine(quick),
   },
 ];
 

@@ -32,6 +32,8 @@ export interface RunningEdge {
   stop(): Promise<void>;
   /** D1 statements executed since the worker started (the probe's lines). */
   statements(): number;
+  /** Waits until no statement ran for `quietMs` (queued engine turns drained), at most `timeoutMs`. */
+  quiesce(quietMs?: number, timeoutMs?: number): Promise<void>;
 }
 
 export async function startEdge(
@@ -43,10 +45,18 @@ export async function startEdge(
     { AUTH_SECRET: BENCH_SECRET, RATE_LIMIT_ACTIONS: "1000000", ...bindings },
     { ...options, probe: { log: true, ...options.probe } },
   );
+  const statements = () => probeLines(edge.logs).length;
   return {
     edge,
     stop: onCleanup(() => edge.stop()),
-    statements: () => probeLines(edge.logs).length,
+    statements,
+    async quiesce(quietMs = 1_000, timeoutMs = 60_000) {
+      const deadline = performance.now() + timeoutMs;
+      for (let seen = -1; seen !== statements() && performance.now() < deadline; ) {
+        seen = statements();
+        await Bun.sleep(quietMs);
+      }
+    },
   };
 }
 
