@@ -10,7 +10,7 @@
 import { hrExportCsv } from "../test/support/users-csv";
 import { edgeToken, linesWith, type RunningEdge, startEdge } from "./lib/edge";
 import { fmt, type Row, type SectionResult } from "./lib/report";
-import { type ActionView, FINAL, getAction } from "./lib/tracker";
+import { type ActionView, FINAL, getAction, upload } from "./lib/tracker";
 
 const PORTAL = "portal-hr";
 const SUB = "hr-admin";
@@ -27,21 +27,6 @@ interface UploadRun {
   faults: number;
   retried: boolean;
   statements: number;
-}
-
-async function post(url: string, token: string, csv: string): Promise<ActionView> {
-  const form = new FormData();
-  form.set("type", "user_upload");
-  form.set("notify", "false");
-  form.set("file", new File([csv], "hr-export.csv", { type: "text/csv" }));
-  const res = await fetch(`${url}/v1/actions`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const body = await res.text();
-  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${body.slice(0, 300)}`);
-  return JSON.parse(body) as ActionView;
 }
 
 async function count(running: RunningEdge, sql: string, ...values: unknown[]): Promise<number> {
@@ -66,7 +51,7 @@ async function runUpload(
   try {
     const token = edgeToken(SUB, PORTAL);
     const started = performance.now();
-    const created = await post(edge.url, token, csv);
+    const created = await upload(edge.url, token, csv, "hr-export.csv");
     const accepted = performance.now();
     if (created.progress.total !== expected.rows) throw new Error(`staged ${created.progress.total} rows`);
     let nextCron = Math.ceil(Date.now() / 60_000) * 60_000;

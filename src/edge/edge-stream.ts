@@ -3,16 +3,13 @@
  * no direct streams). It subscribes to the object's hub at once, so the per-person limit counts it and
  * live events that arrive before it is ready are held; then it starts either at the feed's position (a
  * fresh stream) or after a replay of the person's events from the log (Last-Event-ID), and releases
- * what it held. Every event goes out once: a frame is sent only when its id is above the stream's cursor.
+ * what it held (the shared ResumableStream: every event goes out once).
  */
-import type { Subscriber } from "../events/hub";
-import { eventFrame } from "../events/hub";
-import { readOwnEventsAfter, type StoredEvent } from "../events/log";
+
+import { ResumableStream } from "../events/resumable-stream";
 import { SSE_HEADERS } from "../events/stream";
 import type { PortalFeed } from "./portal-feed";
 
-const encoder = new TextEncoder();
-const REPLAY_BATCH = 500;
 /** A stream whose client has taken none of this many frames is closed; the browser reconnects and replays. */
 const MAX_BACKLOG_FRAMES = 1_000;
 
@@ -21,11 +18,7 @@ export interface Owner {
   sub: string;
 }
 
-export class EdgeStream implements Subscriber {
-  private cursor: number;
-  private replaying = true;
-  private held: StoredEvent[] | null = null;
-  private closed = false;
+export class EdgeStream extends ResumableStream {
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
 
   constructor(
@@ -36,7 +29,7 @@ export class EdgeStream implements Subscriber {
     readonly endsAt: number,
     private readonly retryMs: number,
   ) {
-    this.cursor = lastEventId ?? 0;
+    super(lastEventId ?? 0);
   }
 
   response(): Response {
@@ -49,15 +42,6 @@ export class EdgeStream implements Subscriber {
     this.feed.hub.subscribe(this.owner, this);
     this.begin().catch(() => this.close());
     return new Response(stream, { headers: SSE_HEADERS });
-  }
-
-  deliver(event: StoredEvent, frame: Uint8Array): void {
-    if (!this.replaying) {
-      this.sendEvent(event, frame);
-      return;
-    }
-    this.held ??= [];
-    this.held.push(event);
   }
 
   /** The object's heartbeat: a comment, or the end once the stream has lasted long enough. */
@@ -85,42 +69,16 @@ export class EdgeStream implements Subscriber {
   private async begin(): Promise<void> {
     if (this.lastEventId === null) {
       this.cursor = await this.feed.position();
-      // The hello carries the starting id: a stream that drops before its first event resumes from here.
-      this.send(this.hello(`id: ${this.cursor}\n`));
+      this.send(this.hello(this.retryMs, this.cursor));
     } else {
-      this.send(this.hello(""));
+      this.send(this.hello(this.retryMs, null));
       const position = await this.feed.position();
-      if (this.lastEventId < position) await this.replay();
+      if (this.lastEventId < position) await this.replay(this.feed.db, this.owner);
     }
     this.release();
   }
 
-  private hello(id: string): Uint8Array {
-    return encoder.encode(`retry: ${this.retryMs}\n${id}: connected\n\n`);
-  }
-
-  private async replay(): Promise<void> {
-    for (;;) {
-      const batch = await readOwnEventsAfter(this.feed.db, this.owner, this.cursor, REPLAY_BATCH);
-      for (const event of batch) this.sendEvent(event);
-      if (batch.length < REPLAY_BATCH || this.closed) return;
-    }
-  }
-
-  private release(): void {
-    this.replaying = false;
-    const held = this.held;
-    this.held = null;
-    if (held) for (const event of held) this.sendEvent(event);
-  }
-
-  private sendEvent(event: StoredEvent, frame?: Uint8Array): void {
-    if (event.id <= this.cursor) return;
-    this.cursor = event.id;
-    this.send(frame ?? eventFrame(event));
-  }
-
-  private send(frame: Uint8Array): void {
+  protected send(frame: Uint8Array): void {
     const controller = this.controller;
     if (this.closed || !controller) return;
     if ((controller.desiredSize ?? 0) < -MAX_BACKLOG_FRAMES) {

@@ -39,9 +39,12 @@ export async function connectStream(namespace: DurableObjectNamespace, request: 
   return new Response(answer.body, answer);
 }
 
+/** A poke in flight longer than this is taken for lost (its invocation cut short): the next one goes anyway. */
+const POKE_STALE_MS = 5_000;
+
 /** Tells portals' stream objects that something was committed; the invocation waits for the pokes. */
 export class StreamNotifier {
-  private readonly inFlight = new Map<string, { again: boolean }>();
+  private readonly inFlight = new Map<string, { again: boolean; since: number }>();
 
   constructor(
     private readonly namespace: DurableObjectNamespace | undefined,
@@ -51,16 +54,17 @@ export class StreamNotifier {
   poke(portal: string): void {
     if (!this.namespace) return;
     const current = this.inFlight.get(portal);
-    if (current) {
+    if (current && Date.now() - current.since < POKE_STALE_MS) {
       current.again = true;
       return;
     }
-    const state = { again: false };
+    const state = { again: false, since: Date.now() };
     this.inFlight.set(portal, state);
     const send = async () => {
       try {
         do {
           state.again = false;
+          state.since = Date.now();
           const answer = await stubOf(this.namespace!, portal).fetch(
             `${ORIGIN}/notify?portal=${encodeURIComponent(portal)}`,
             { method: "POST" },
@@ -71,7 +75,7 @@ export class StreamNotifier {
         // The object's catch-up read brings the events a little later.
         this.log({ level: "warn", msg: "stream notification failed", portal, error: String(error) });
       } finally {
-        this.inFlight.delete(portal);
+        if (this.inFlight.get(portal) === state) this.inFlight.delete(portal);
       }
     };
     const sending = send();
