@@ -100,7 +100,10 @@ export async function consumeEngineBatch(
     batch.retryAll();
     return;
   }
-  if (!outcome.engineIdle) await requestTurn(queue, "continue");
+  if (!outcome.engineIdle) {
+    await requestTurn(queue, "continue");
+    edge.log({ level: "info", msg: "edge.turn.continue", workerId });
+  }
   const mailAt = outcome.nextMailAt;
   if (mailAt !== null && mailAt - Date.now() < MAIL_TURN_WITHIN_MS) {
     await requestTurn(queue, "mail", mailAt - Date.now());
