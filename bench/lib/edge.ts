@@ -18,10 +18,13 @@ export type { EdgeWorker };
 
 let bundle: Promise<Bundle> | null = null;
 
-/** One wrangler build for every edge section of the run, removed at cleanup. */
+/** One wrangler build for the edge sections, removed at cleanup (after each section: the next builds anew). */
 export function edgeBundle(): Promise<Bundle> {
   bundle ??= buildWorker().then((built) => {
-    onCleanup(async () => built.cleanup());
+    onCleanup(async () => {
+      bundle = null;
+      built.cleanup();
+    });
     return built;
   });
   return bundle;
