@@ -259,7 +259,7 @@ describe("the worker in workerd (Miniflare) with D1", () => {
     ]);
   }, 30_000);
 
-  test("a failed send is retried within the burst, seconds later, and the email goes once", async () => {
+  test("a failed send is retried seconds later (a delayed turn), and the email goes once", async () => {
     recorder.failNext(1, 503);
     const before = recorder.requests;
     const started = Date.now();

@@ -144,11 +144,16 @@ export class PortalFeed {
     const run = async () => {
       do {
         this.pumpAgain = false;
+        if (this.hub.subscriberCount === 0) return;
         const generation = this.generation;
         let from = await this.position();
         for (;;) {
           const events = await readPortalEventsAfter(this.db, this.portal, from, READ_BATCH);
-          if (generation !== this.generation) return;
+          if (generation !== this.generation) {
+            // The feed stopped and started again meanwhile: read anew from its new position.
+            this.pumpAgain = true;
+            break;
+          }
           if (events.length > 0) {
             from = events[events.length - 1]!.id;
             this.cursor = Math.max(this.cursor ?? 0, from);
@@ -156,7 +161,7 @@ export class PortalFeed {
           }
           if (events.length < READ_BATCH) break;
         }
-      } while (this.pumpAgain && this.hub.subscriberCount > 0);
+      } while (this.pumpAgain);
     };
     const pumping = run().finally(() => {
       this.pumping = null;
