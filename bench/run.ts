@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold,mail]`: every measurement beside a
- * baseline measured in the same run on this machine; prints the table and writes bench/RESULTS.md.
+ * `npm run bench [-- --quick] [-- --only upload,poll,stream,cross,cold,mail,edge-streams,edge-engine]`:
+ * every measurement beside a baseline measured in the same run on this machine; prints the table and writes bench/RESULTS.md.
  * Each section is bounded in time; child processes and temp folders are cleaned up on any exit.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,6 +8,8 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { benchColdStart } from "./cold-start";
 import { benchCrossProcess } from "./cross-process";
+import { benchEdgeEngine } from "./edge-engine";
+import { benchEdgeStreams } from "./edge-streams";
 import { loadToolName } from "./lib/load";
 import { cleanupAll, installCleanupHooks, within } from "./lib/procs";
 import { machineLines, markdownTable, type Row, type SectionResult } from "./lib/report";
@@ -45,6 +47,18 @@ const sections: { key: string; title: string; budgetMs: number; run: () => Promi
     title: "Mail at the provider's pace",
     budgetMs: quick ? 90_000 : 240_000,
     run: () => benchMail(quick),
+  },
+  {
+    key: "edge-streams",
+    title: "Edge streams (Durable Objects)",
+    budgetMs: quick ? 120_000 : 300_000,
+    run: () => benchEdgeStreams(quick),
+  },
+  {
+    key: "edge-engine",
+    title: "Edge engine (Queues, R2)",
+    budgetMs: quick ? 240_000 : 900_000,
+    run: () => benchEdgeEngine(quick),
   },
 ];
 

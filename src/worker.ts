@@ -1,16 +1,26 @@
 /**
  * Cloudflare Workers entry. Thin by design: the composition is in src/edge/.
  * - `fetch`: the same Hono app as the Bun process, built once per isolate;
- * - `scheduled` (Cron Trigger, every minute): the clock jobs, then a burst of engine slices and mail
- *   delivery, so actions progress and reports expire without a long-running process.
- * Both run as an "invocation" (src/edge/invocation.ts): `notify()` finds the request's `waitUntil`
- * through it, and database statements count against the invocation's query limit.
+ * - `queue` (the `ENGINE` queue): one engine turn per batch (src/edge/engine-queue.ts);
+ * - `scheduled` (Cron Trigger, every minute): the clocks and a safety sweep (src/edge/cron.ts);
+ * - `PortalStreams`: the Durable Object class that holds one portal's live streams.
+ * Each runs as an "invocation" (src/edge/invocation.ts): waits for pokes and turns find its
+ * `waitUntil` through it, and database statements count against the invocation's query limit.
  */
 import { ConfigError } from "./config";
+import { runCron } from "./edge/cron";
+import { consumeEngineBatch } from "./edge/engine-queue";
 import { runInvocation } from "./edge/invocation";
-import { runWork } from "./edge/jobs";
 import { edgeFor } from "./edge/services";
-import type { EdgeEnv, ExecutionContext, ScheduledController } from "./edge/types";
+import type {
+  EdgeEnv,
+  EngineMessage,
+  ExecutionContext,
+  MessageBatch,
+  ScheduledController,
+} from "./edge/types";
+
+export { PortalStreams } from "./edge/portal-streams";
 
 function configProblem(error: unknown): Response {
   const detail = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
@@ -32,13 +42,21 @@ export default {
     return runInvocation(ctx, () => edge.app.fetch(request, env, ctx as never));
   },
 
+  async queue(batch: MessageBatch<EngineMessage>, env: EdgeEnv, ctx: ExecutionContext): Promise<void> {
+    const edge = edgeFor(env);
+    if (!env.ENGINE || edge.config.role === "api") return batch.ackAll();
+    try {
+      await runInvocation(ctx, () => consumeEngineBatch(edge, env.ENGINE!, batch));
+    } catch (error) {
+      // The platform retries the batch (then dead-letters it); the error is worth a line first.
+      edge.log({ level: "error", msg: "engine turn failed", error: String(error) });
+      throw error;
+    }
+  },
+
   scheduled(controller: ScheduledController, env: EdgeEnv, ctx: ExecutionContext): void {
     const edge = edgeFor(env);
     if (edge.config.role === "api") return;
-    ctx.waitUntil(
-      runInvocation(ctx, () =>
-        runWork(edge, { budgetMs: edge.settings.engineBudgetMs, clocksAt: controller.scheduledTime }),
-      ),
-    );
+    ctx.waitUntil(runInvocation(ctx, () => runCron(edge, controller.scheduledTime)));
   },
 };

@@ -1,7 +1,7 @@
 /** The edge's small pure pieces: when a clock pattern is due at a cron tick, and the edge settings. */
 import { describe, expect, test } from "bun:test";
 import { cronDue } from "../src/edge/jobs";
-import { edgeSettings, textBindings } from "../src/edge/services";
+import { edgeSettings, textBindings } from "../src/edge/settings";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -29,6 +29,7 @@ describe("edgeSettings", () => {
       queryBudget: 800,
       streamMaxDurationMs: 300_000,
       streamPollMs: 1_000,
+      streamCatchUpMs: 30_000,
     });
     const free = edgeSettings({
       ENGINE_BUDGET: "50s",
@@ -38,9 +39,18 @@ describe("edgeSettings", () => {
     expect(free).toMatchObject({ engineBudgetMs: 50_000, kickBudgetMs: 25_000, queryBudget: 40 });
   });
 
+  test("streams held by stream objects last longer; they read the log often only when nothing notifies them", () => {
+    const objects = { STREAMS: {} as never };
+    expect(edgeSettings(objects)).toMatchObject({ streamMaxDurationMs: 1_800_000, streamCatchUpMs: 30_000 });
+    // ROLE=api: the engine runs in Bun workers on a shared database, and tells no stream object.
+    expect(edgeSettings({ ...objects, ROLE: "api" })).toMatchObject({ streamCatchUpMs: 1_000 });
+    expect(edgeSettings({ ...objects, STREAM_CATCH_UP: "10s" })).toMatchObject({ streamCatchUpMs: 10_000 });
+  });
+
   test("bad values are refused by name", () => {
     expect(() => edgeSettings({ ENGINE_BUDGET: "soon" })).toThrow(/ENGINE_BUDGET/);
     expect(() => edgeSettings({ ENGINE_QUERY_BUDGET: "5" })).toThrow(/ENGINE_QUERY_BUDGET/);
+    expect(() => edgeSettings({ STREAM_CATCH_UP: "often" })).toThrow(/STREAM_CATCH_UP/);
   });
 
   test("only textual bindings reach the configuration", () => {

@@ -13,6 +13,16 @@ export const BENCH_SECRET = "bench-secret-0123456789abcdef";
 
 const children = new Set<Subprocess>();
 const folders = new Set<string>();
+/** Other things to stop (a Miniflare instance and its workerd), called without waiting. */
+const disposers = new Set<() => Promise<unknown>>();
+
+/** Registers `dispose` to run at cleanup; returns a function that runs it now (and unregisters it). */
+export function onCleanup(dispose: () => Promise<unknown>): () => Promise<void> {
+  disposers.add(dispose);
+  return async () => {
+    if (disposers.delete(dispose)) await dispose();
+  };
+}
 
 export function tempFolder(prefix: string): string {
   const path = mkdtempSync(join(tmpdir(), `bench-${prefix}-`));
@@ -31,6 +41,8 @@ export function cleanupAll(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill(9);
   }
   children.clear();
+  for (const dispose of disposers) dispose().catch(() => {});
+  disposers.clear();
   for (const path of folders) rmSync(path, { recursive: true, force: true });
   folders.clear();
 }

@@ -1,8 +1,11 @@
 /**
- * Subscriber side of the fan-out benchmark, in its own process: opens `count` raw TCP connections to
- * `GET /v1/events` and times the arrival of each marked frame. A marked frame is the `not_started` status
- * event (`event: action.status`) of an action whose file name is `p-<seq>-<publish time in epoch ms>.csv`; its latency is arrival
- * time minus publish time (both `performance.timeOrigin + performance.now()`, same machine).
+ * Subscriber side of the fan-out benchmarks, in its own process: opens `count` raw TCP connections to
+ * `GET /v1/events` and times the arrival of each marked frame. A marked frame is the first status event
+ * (`event: action.status`, status `not_started`) of an action whose file name is
+ * `p-<seq>-<publish time in epoch ms>.csv`; its latency is arrival time minus publish time (both
+ * `performance.timeOrigin + performance.now()`, same machine). With `"since": "completedAt"` it is the
+ * `cancelled` status event instead, timed from the action's `completedAt` (the cancel's commit time,
+ * taken by the server on the same machine, to the millisecond).
  *
  * Talks to the orchestrator by lines: prints `ready <open> <failed>` once every connection has its
  * response head, `got <marked frames>` while frames arrive; on `stop` (stdin) it writes the latencies
@@ -20,13 +23,26 @@ interface Options {
   tokens: string[];
   count: number;
   out: string;
+  /** What the latency is measured from (see above). */
+  since?: "fileName" | "completedAt";
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as Options;
 const now = () => performance.timeOrigin + performance.now();
 /** The action's first status event; its later `action.progress` events may still say `not_started`. */
-const MARK =
+const PUBLISHED =
   /"status":"not_started"[^\n]*"fileName":"p-\d+-([\d.]+)\.csv"|"fileName":"p-\d+-([\d.]+)\.csv"[^\n]*"status":"not_started"/;
+const CANCELLED = /"status":"cancelled"[^\n]*"completedAt":"([^"]+)"/;
+const markTime: (frame: string) => number | null =
+  options.since === "completedAt"
+    ? (frame) => {
+        const match = CANCELLED.exec(frame);
+        return match ? Date.parse(match[1]!) : null;
+      }
+    : (frame) => {
+        const match = PUBLISHED.exec(frame);
+        return match ? Number(match[1] ?? match[2]) : null;
+      };
 
 interface Conn {
   head: boolean;
@@ -71,8 +87,8 @@ function onData(conn: Conn, text: string, at: number) {
     start = end + 2;
     if (frame.includes("data:")) {
       frames++;
-      const match = frame.includes("event: action.status") ? MARK.exec(frame) : null;
-      if (match) record(at - Number(match[1] ?? match[2]));
+      const since = frame.includes("event: action.status") ? markTime(frame) : null;
+      if (since !== null) record(at - since);
     }
   }
   conn.carry = buffer.slice(start);

@@ -1,8 +1,10 @@
 /**
- * Work at the edge, in bounded bursts instead of long-running loops: a cron invocation runs the clock
- * jobs, then the engine and the mail outbox until everything is idle or the burst's wall-time or query
- * budget is spent; a kick (after a submission) does the same without the clocks. Every job is the
- * shared, claim-based one, so bursts in many isolates at once, or overlapping crons, are safe.
+ * Work at the edge, in bounded turns instead of long-running loops: a turn runs the engine and the mail
+ * outbox until everything is idle or its wall-time or query budget is spent. With the `ENGINE` queue
+ * bound, a turn is one queue message (engine-queue.ts) and the cron keeps only the clocks and a safety
+ * sweep; without it, a turn is a burst after each submission (`waitUntil`) and after the clocks of each
+ * cron. Every job is the shared, claim-based one, so turns in many isolates at once are safe.
+ * Each commit that changed an action tells its portal's stream object (portal-streams.ts).
  */
 import { Cron } from "croner";
 import { inArray, sql } from "drizzle-orm";
@@ -18,9 +20,9 @@ import { deliverOutbox } from "../mail/outbox";
 import { engineObserver } from "../metrics/observe";
 import { expireReports } from "../reports/expiry";
 import { queriesSoFar } from "./invocation";
+import { sweepUploadSpool } from "./r2-upload-spool";
 import type { Edge } from "./services";
 
-/** As in src/process.ts: a lease that died this often is given up (the sweeper ends it as timeout). */
 /** Cron Triggers fire at most once a minute: a clock pattern is due if it fell in the last minute. */
 const CRON_WINDOW_MS = 60_000;
 /** Events are kept 30 days, as in the Bun process. */
@@ -69,11 +71,14 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
       ? [
           [
             "sweep-uploads",
-            () =>
-              sweepEndedUploads(
+            async () => {
+              await sweepEndedUploads(
                 { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
                 SWEEP_UPLOADS_WITHIN_MS,
-              ),
+              );
+              // Request bodies left in R2 by an invocation that died while staging them.
+              if (edge.bindings.BLOBS) await sweepUploadSpool(edge.bindings.BLOBS, now());
+            },
           ] as [string, () => Promise<unknown>],
         ]
       : []),
@@ -89,11 +94,18 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
 
 /**
  * Claims and runs actions until none is due, the deadline passes or the query budget is spent; then
- * running actions finish their slice and hand their lease back, so the next burst resumes them at once.
+ * running actions finish their slice and hand their lease back, so the next turn resumes them at once.
+ * Resolves true when it stopped because nothing was left to do.
  */
-export async function runEngine(edge: Edge, deadline: number): Promise<void> {
+export async function runEngine(
+  edge: Edge,
+  deadline: number,
+  workerId = `edge-${crypto.randomUUID().slice(0, 8)}`,
+  touched = new Set<string>(),
+): Promise<boolean> {
   const { config, settings } = edge;
-  const workerId = `edge-${crypto.randomUUID().slice(0, 8)}`;
+  /** Versions seen per action: a commit that moved none wrote no event, and tells no stream object. */
+  const versions = new Map<number, number>();
   const runner = new EngineRunner(
     runnerOptions(config, {
       db: edge.database.db,
@@ -104,26 +116,39 @@ export async function runEngine(edge: Edge, deadline: number): Promise<void> {
       observe: engineObserver(edge.services.metrics, edge.log, workerId),
       chunksPerRead: 2,
       idlePollMs: 1_000,
+      onCommit: (action) => {
+        touched.add(action.portalId);
+        if (versions.get(action.id) === action.version) return;
+        versions.set(action.id, action.version);
+        edge.notifier.poke(action.portalId);
+      },
     }),
   );
   const limit = settings.queryBudget - reserveOf(settings.queryBudget);
-  if (queriesSoFar() >= limit) return;
-  let idle = false;
-  const running = runner
-    .runUntilIdle()
-    .catch((error) => edge.log({ level: "error", msg: "engine burst failed", error: String(error) }))
-    .finally(() => {
-      idle = true;
-    });
-  while (!idle && Date.now() < deadline && queriesSoFar() < limit) {
+  if (queriesSoFar() >= limit) return false;
+  let done = false;
+  let failed = false;
+  const running = runner.runUntilIdle().then(
+    () => {
+      done = true;
+    },
+    (error) => {
+      done = failed = true;
+      edge.log({ level: "error", msg: "engine turn failed", error: String(error) });
+    },
+  );
+  while (!done && Date.now() < deadline && queriesSoFar() < limit) {
     await Promise.race([running, sleep(250)]);
   }
+  // Decided before the stop, which ends runUntilIdle too: out of time or queries is not idle.
+  const idle = done && !failed;
   await runner.stop();
   await running;
+  return idle;
 }
 
 /** When the outbox next has something to do: the earliest pending attempt or expiring claim. */
-async function nextMailAt(edge: Edge): Promise<number | null> {
+export async function nextMailAt(edge: Edge): Promise<number | null> {
   const [row] = await edge.database.db
     .select({
       at: sql<number | null>`min(CASE WHEN ${outbox.status} = 'pending' THEN ${outbox.nextAttemptAt}
@@ -160,42 +185,60 @@ async function deliverMail(edge: Edge, deadline: number): Promise<void> {
 
 export interface WorkOptions {
   budgetMs: number;
-  /** The cron's scheduled time, to run the clock jobs first; null for a kick. */
+  /** The cron's scheduled time, to run the clock jobs first (no queue bound); null for a turn. */
   clocksAt: number | null;
+  /** The runner's worker id: a queue turn's, so a retry of its message recognises its leases. */
+  workerId?: string;
+  /**
+   * A mail retry due within the budget is waited for (a burst); a queue turn instead answers when the
+   * next one is due, and asks for a delayed turn.
+   */
+  waitForMail: boolean;
+}
+
+export interface WorkOutcome {
+  /** The engine stopped because nothing was left to claim (not for want of time or queries). */
+  engineIdle: boolean;
+  /** When the outbox next has something to do, or null. */
+  nextMailAt: number | null;
 }
 
 /**
- * One burst: clocks (cron only), then the engine, with the outbox delivered alongside every 2 s and
- * after the engine ends, and retries waited for while they fall within the burst (the contract's
- * first retry comes within 5 s). Emails due later go out in a later burst.
+ * One turn: clocks (a burst's cron only), then the engine, with the outbox delivered alongside every 2 s
+ * and after the engine ends (the contract's first retry comes within 5 s). At the end, every portal the
+ * engine touched is told once more, for changes made after a slice (a recurring reminder's next one).
  */
-export async function runWork(edge: Edge, options: WorkOptions): Promise<void> {
+export async function runWork(edge: Edge, options: WorkOptions): Promise<WorkOutcome> {
   const started = Date.now();
   const deadline = started + options.budgetMs;
   const { queryBudget } = edge.settings;
   const withinBudget = () =>
     Date.now() < deadline - 250 && queriesSoFar() < queryBudget - reserveOf(queryBudget) / 2;
   if (options.clocksAt !== null) await runClocks(edge, options.clocksAt);
+  const touched = new Set<string>();
   let engineDone = false;
-  const engine = runEngine(edge, deadline).finally(() => {
+  const engine = runEngine(edge, deadline, options.workerId, touched).finally(() => {
     engineDone = true;
   });
+  let next: number | null = null;
   while (withinBudget()) {
     await deliverMail(edge, deadline);
     if (!engineDone) {
       await Promise.race([engine, sleep(MAIL_POLL_MS)]);
       continue;
     }
-    const next = await nextMailAt(edge).catch(() => null);
-    if (next === null || next > deadline - 500) break;
+    next = await nextMailAt(edge).catch(() => null);
+    if (!options.waitForMail || next === null || next > deadline - 500) break;
     await sleep(Math.max(250, next - Date.now()));
   }
-  await engine;
+  const engineIdle = await engine;
+  for (const portal of touched) edge.notifier.poke(portal);
   edge.log({
     level: "info",
     msg: "edge.burst",
-    kind: options.clocksAt === null ? "kick" : "cron",
+    kind: options.workerId?.startsWith("q-") ? "turn" : options.clocksAt === null ? "kick" : "cron",
     ms: Date.now() - started,
     queries: queriesSoFar(),
   });
+  return { engineIdle, nextMailAt: next };
 }

@@ -2,12 +2,15 @@
  * The edge composition: the same Services and Hono app as the Bun process, built once per isolate
  * from the Worker's bindings (cached per `env` object, which the runtime reuses across invocations).
  *
- * What differs from src/process.ts, and why:
- * - no background timers: streams poll the log per request (poll-stream.ts), and the engine and the
- *   clocks run in bounded bursts inside an invocation (jobs.ts), from the cron and from `notify()`;
- * - `notify()` (called after a submission or a cancel) hands an engine burst to the current request's
- *   `waitUntil`, so a small upload ends, and its email goes, seconds after the POST;
- * - blobs go to R2 when `BLOBS` is bound, else to the database.
+ * What differs from src/process.ts, and why (a Worker has no background timers, and an isolate may
+ * serve one request and vanish):
+ * - live streams are held by one Durable Object per portal (`STREAMS`, portal-streams.ts), told of each
+ *   committed change by the code that made it; without the binding, each stream polls the log;
+ * - the engine runs in turns driven by a queue (`ENGINE`, engine-queue.ts): `notify()` after a
+ *   submission or a cancel asks for one; without the binding, `notify()` runs a burst in `waitUntil`
+ *   and the cron another;
+ * - uploads are written to R2 as they arrive (`BLOBS`, r2-upload-spool.ts), and content packages kept
+ *   there; without it bodies are read whole (keep them small) and packages go to the database.
  */
 import { createApp } from "../app";
 import { type Config, parseConfig } from "../config";
@@ -18,32 +21,26 @@ import type { Services } from "../http/env";
 import { guardServices } from "../http/guards";
 import { RateLimiter } from "../http/rate-limit";
 import { systemClock } from "../lib/clock";
-import { parseDuration } from "../lib/duration";
 import { createMailSender, type MailSender } from "../mail/sender";
 import { Metrics } from "../metrics/metrics";
 import { type EdgeDatabase, openEdgeDatabase } from "./database";
+import { requestTurn } from "./engine-queue";
 import { currentInvocation } from "./invocation";
 import { runWork } from "./jobs";
 import { pollingStreamResponse } from "./poll-stream";
+import { connectStream, StreamNotifier } from "./portal-streams";
 import { R2BlobStore } from "./r2-blob-store";
+import { R2UploadSpool } from "./r2-upload-spool";
+import { type EdgeSettings, edgeSettings, textBindings } from "./settings";
 import type { EdgeEnv } from "./types";
-
-/** The edge's own knobs (beyond the contract's variables), with defaults for a paid Workers plan. */
-export interface EdgeSettings {
-  /** Wall time of one engine burst (cron or kick). */
-  engineBudgetMs: number;
-  /** A kick runs in `waitUntil`, which lasts at most 30 s after the response. */
-  kickBudgetMs: number;
-  /** Statements one invocation may send before the engine (or a stream) stops. */
-  queryBudget: number;
-  streamMaxDurationMs: number;
-  streamPollMs: number;
-}
 
 export interface Edge {
   config: Config;
   settings: EdgeSettings;
   database: EdgeDatabase;
+  /** The object bindings (the queue, the stream objects, the bucket), as the runtime passed them. */
+  bindings: Pick<EdgeEnv, "ENGINE" | "STREAMS" | "BLOBS">;
+  notifier: StreamNotifier;
   services: Services;
   app: ReturnType<typeof createApp>;
   sender: MailSender;
@@ -52,35 +49,6 @@ export interface Edge {
 
 const jsonLog = (line: Record<string, unknown>) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), ...line }));
-
-/** The textual bindings: vars and secrets (D1, R2 and other bindings are objects). */
-export function textBindings(env: EdgeEnv): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (typeof value === "string") vars[name] = value;
-  return vars;
-}
-
-function durationOf(env: EdgeEnv, name: string, fallback: string): number {
-  const raw = typeof env[name] === "string" ? (env[name] as string) : fallback;
-  const ms = parseDuration(raw);
-  if (ms === null) throw new Error(`${name} must be a duration such as 1s, 25s or 5m (got ${raw})`);
-  return ms;
-}
-
-export function edgeSettings(env: EdgeEnv): EdgeSettings {
-  const engineBudgetMs = durationOf(env, "ENGINE_BUDGET", "25s");
-  const queryBudget = Number(env.ENGINE_QUERY_BUDGET ?? "800");
-  if (!Number.isInteger(queryBudget) || queryBudget < 10) {
-    throw new Error("ENGINE_QUERY_BUDGET must be a whole number of at least 10");
-  }
-  return {
-    engineBudgetMs,
-    kickBudgetMs: Math.min(engineBudgetMs, 25_000),
-    queryBudget,
-    streamMaxDurationMs: durationOf(env, "STREAM_MAX_DURATION", "5m"),
-    streamPollMs: durationOf(env, "STREAM_POLL_INTERVAL", "1s"),
-  };
-}
 
 const cache = new WeakMap<object, Edge>();
 
@@ -91,6 +59,14 @@ export function edgeFor(env: EdgeEnv): Edge {
   const edge = buildEdge(env);
   cache.set(env, edge);
   return edge;
+}
+
+/** Keeps the current invocation alive until `work` settles; a failure is logged, not thrown. */
+function alongside(edge: Pick<Edge, "log">, what: string, work: Promise<unknown>): void {
+  const settled = work.catch((error) =>
+    edge.log({ level: "error", msg: `${what} failed`, error: String(error) }),
+  );
+  currentInvocation()?.ctx.waitUntil(settled);
 }
 
 function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
@@ -106,7 +82,10 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
     (line) => log(line as Record<string, unknown>),
     baseUrl ? { baseUrl } : {},
   );
-  const edge = { config, settings, database, sender, log } as Edge;
+  const bindings = { ENGINE: env.ENGINE, STREAMS: env.STREAMS, BLOBS: env.BLOBS };
+  const notifier = new StreamNotifier(env.STREAMS, log);
+  const edge = { config, settings, database, bindings, notifier, sender, log } as Edge;
+  const { STREAMS, ENGINE, BLOBS } = env;
   const services: Services = {
     db,
     clock: systemClock,
@@ -117,19 +96,28 @@ function buildEdge(env: EdgeEnv, log = jsonLog): Edge {
     log,
     metrics: new Metrics(),
     blobs,
-    notify: () => {
-      const invocation = currentInvocation();
-      if (!invocation || config.role === "api") return;
-      invocation.ctx.waitUntil(runWork(edge, { budgetMs: settings.kickBudgetMs, clocksAt: null }));
+    ...(BLOBS ? { uploads: () => new R2UploadSpool(BLOBS) } : {}),
+    notify: (portal) => {
+      notifier.poke(portal);
+      if (config.role === "api") return;
+      if (ENGINE) alongside(edge, "engine request", requestTurn(ENGINE, "submitted"));
+      else
+        alongside(
+          edge,
+          "engine burst",
+          runWork(edge, { budgetMs: settings.kickBudgetMs, clocksAt: null, waitForMail: true }),
+        );
     },
-    openStream: (request) =>
-      pollingStreamResponse({
-        db,
-        ...request,
-        pollMs: settings.streamPollMs,
-        maxDurationMs: settings.streamMaxDurationMs,
-        maxReads: settings.queryBudget,
-      }),
+    openStream: STREAMS
+      ? (request) => connectStream(STREAMS, request)
+      : (request) =>
+          pollingStreamResponse({
+            db,
+            ...request,
+            pollMs: settings.streamPollMs,
+            maxDurationMs: settings.streamMaxDurationMs,
+            maxReads: settings.queryBudget,
+          }),
   };
   edge.services = services;
   edge.app = createApp(services);

@@ -29,7 +29,7 @@ export async function cancelAction(
       if (ended) waitFor.push(ended.id);
     }
   }
-  services.notify?.();
+  services.notify?.(cancelled.portalId);
   return cancelled;
 }
 

@@ -1,4 +1,5 @@
 /** The engine's settings from the configuration, shared by the Bun process and the edge. */
+import type { ActionRow } from "../actions/repository";
 import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
 import type { Db } from "../db/client";
@@ -19,7 +20,7 @@ export interface RunnerParts {
   /** Chunks (500 items) per slice: fewer at the edge, where each query counts. */
   chunksPerRead: number;
   idlePollMs: number;
-  onCommit?: () => void;
+  onCommit?: (action: ActionRow) => void;
   observe?: EngineObserver;
 }
 

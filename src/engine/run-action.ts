@@ -45,7 +45,8 @@ export interface RunDeps {
   actionTimeoutMs: number;
   /** What handlers read from the configuration (reminder limits, per-portal mail rate). */
   settings: HandlerSettings;
-  onCommit?: () => void;
+  /** Told of each committed claim and slice, with the action as it is now (its version, its portal). */
+  onCommit?: (action: ActionRow) => void;
   /** Told of each slice (its action type and seconds) and each status change this worker makes. */
   observe?: EngineObserver;
 }
@@ -83,8 +84,9 @@ export async function runClaimedAction(
     try {
       const batch = [leaseGuard(db, action.id, fence), ...effects, ...tail, clearGuard(db)];
       const results = (await db.batch(batch as never)) as unknown[];
-      deps.onCommit?.();
-      return (results[1 + effects.length] as ActionRow[])[0] ?? null;
+      const row = (results[1 + effects.length] as ActionRow[])[0] ?? null;
+      deps.onCommit?.(row ?? action);
+      return row;
     } catch (error) {
       if (isGuardViolation(error)) return null;
       throw error;

@@ -41,7 +41,7 @@ export class EngineRunner {
       });
       if (!claimed) break;
       started++;
-      this.options.onCommit?.();
+      this.options.onCommit?.(claimed);
       this.options.observe?.transition(claimed);
       const run = runClaimedAction(this.options, claimed, () => this.stopping)
         .catch((error): RunOutcome => {

@@ -21,6 +21,9 @@ export interface EngineServices {
   /** One JSON object per line. */
   log: (line: Record<string, unknown>) => void;
   metrics: Metrics;
-  /** Tells local engines and the event tail that something changed, so they act now. */
-  notify?: () => void;
+  /**
+   * Tells local engines and the event tail (Bun), or the portal's stream object and the engine queue (the
+   * edge), that something changed in `portal`, so they act now.
+   */
+  notify?: (portal: string) => void;
 }

@@ -35,12 +35,17 @@ export function eventFrame(event: StoredEvent, body?: string): Uint8Array {
 
 export class EventHub {
   /** The latest state of recently changed actions, kept here so polls and streams never disagree. */
-  readonly actions = new ActionCache();
+  readonly actions: ActionCache;
   private readonly byOwner = new Map<string, Set<Subscriber>>();
   private count = 0;
   private pendingHead: { db: Db; waiting: HeadReader[] } | null = null;
   /** The highest event id published so far: a new live stream starts after it. */
   lastPublishedId = 0;
+
+  /** `cachedActions` bounds the cache (a portal's stream object at the edge keeps few). */
+  constructor(cachedActions?: number) {
+    this.actions = new ActionCache(cachedActions);
+  }
 
   get subscriberCount(): number {
     return this.count;

@@ -1,5 +1,5 @@
 /** Reads of the append-only event log (the trigger in migrations/ writes it). */
-import { and, asc, eq, gt, inArray, lt, max } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, max, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { actionEvents } from "../db/schema";
 
@@ -18,14 +18,14 @@ const columns = {
   snapshot: actionEvents.snapshot,
 };
 
+/** Events in id order that match `where`, at most `limit`. */
+function eventsWhere(db: Db, where: SQL | undefined, limit: number): Promise<StoredEvent[]> {
+  return db.select(columns).from(actionEvents).where(where).orderBy(asc(actionEvents.id)).limit(limit);
+}
+
 /** Every event after `afterId`, in order, for all owners (what the tail publishes). */
 export function readEventsAfter(db: Db, afterId: number, limit: number): Promise<StoredEvent[]> {
-  return db
-    .select(columns)
-    .from(actionEvents)
-    .where(gt(actionEvents.id, afterId))
-    .orderBy(asc(actionEvents.id))
-    .limit(limit);
+  return eventsWhere(db, gt(actionEvents.id, afterId), limit);
 }
 
 /** One person's events after `afterId`, in order (what a resuming stream replays). */
@@ -35,18 +35,42 @@ export function readOwnEventsAfter(
   afterId: number,
   limit: number,
 ): Promise<StoredEvent[]> {
-  return db
-    .select(columns)
+  return eventsWhere(
+    db,
+    and(
+      eq(actionEvents.portalId, owner.portal),
+      eq(actionEvents.requesterId, owner.sub),
+      gt(actionEvents.id, afterId),
+    ),
+    limit,
+  );
+}
+
+/**
+ * One portal's events after `afterId`, in order (what a portal's stream object publishes). The cursor is
+ * recent, so the id range is walked (`+portal_id` keeps SQLite off the owner index, which would scan the
+ * portal's whole history).
+ */
+export function readPortalEventsAfter(
+  db: Db,
+  portal: string,
+  afterId: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  return eventsWhere(
+    db,
+    and(gt(actionEvents.id, afterId), sql`+${actionEvents.portalId} = ${portal}`),
+    limit,
+  );
+}
+
+/** The portals that have events after `afterId` (whose stream objects a clock job must tell). */
+export async function portalsWithEventsAfter(db: Db, afterId: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ portal: actionEvents.portalId })
     .from(actionEvents)
-    .where(
-      and(
-        eq(actionEvents.portalId, owner.portal),
-        eq(actionEvents.requesterId, owner.sub),
-        gt(actionEvents.id, afterId),
-      ),
-    )
-    .orderBy(asc(actionEvents.id))
-    .limit(limit);
+    .where(gt(actionEvents.id, afterId));
+  return rows.map((row) => row.portal);
 }
 
 export async function latestEventId(db: Db): Promise<number> {

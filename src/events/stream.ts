@@ -5,11 +5,8 @@
  * duplicate: hub events that arrive during the replay are held back and only those after it are sent.
  */
 import type { Db } from "../db/client";
-import type { EventHub, HeadReader, Subscriber } from "./hub";
-import { eventFrame } from "./hub";
-import { readOwnEventsAfter, type StoredEvent } from "./log";
-
-const encoder = new TextEncoder();
+import type { EventHub, HeadReader } from "./hub";
+import { ResumableStream } from "./resumable-stream";
 
 /** Never cached, never transformed or compressed, never buffered by a proxy (contract and DESIGN.md). */
 export const SSE_HEADERS = {
@@ -44,18 +41,13 @@ export function eventStreamResponse(options: StreamOptions): Response {
  * per stream), so 10,000 streams cost little more than Bun's own connections.
  * Bun calls `pull` once when it serves the response; a reader (`app.request` in tests) calls it per read.
  */
-class EventStream implements Subscriber, HeadReader, Bun.DirectUnderlyingSource<Uint8Array> {
-  private cursor: number;
-  /** Until the replay (or, for a fresh stream, the read of the log's head) is done, hub events are held. */
-  private replaying = true;
-  private held: StoredEvent[] | null = null;
-  private closed = false;
+class EventStream extends ResumableStream implements HeadReader, Bun.DirectUnderlyingSource<Uint8Array> {
   private controller: ReadableStreamDirectController | null = null;
   /** Frames written since the socket stopped draining (0 while it drains). */
   private backlog = 0;
 
   constructor(private readonly options: StreamOptions) {
-    this.cursor = options.lastEventId ?? options.hub.lastPublishedId;
+    super(options.lastEventId ?? options.hub.lastPublishedId);
   }
 
   response(): Response {
@@ -87,23 +79,17 @@ class EventStream implements Subscriber, HeadReader, Bun.DirectUnderlyingSource<
       // A fresh stream starts at the log's head now, even if this process's tail has not caught up.
       hub.readHead(db, this);
     } else {
-      this.send(this.hello(""));
-      this.replay().catch(() => this.close());
+      this.send(this.hello(this.options.retryMs ?? 2000, null));
+      this.replay(db, this.options.owner).then(
+        () => this.release(),
+        () => this.close(),
+      );
     }
   }
 
   /** The ReadableStream's cancel: the client went. */
   cancel(): void {
     this.close();
-  }
-
-  deliver(event: StoredEvent, frame: Uint8Array): void {
-    if (!this.replaying) {
-      this.sendEvent(event, frame);
-      return;
-    }
-    this.held ??= [];
-    this.held.push(event);
   }
 
   ping(frame: Uint8Array): void {
@@ -136,39 +122,11 @@ class EventStream implements Subscriber, HeadReader, Bun.DirectUnderlyingSource<
   started(head: number): void {
     if (this.closed) return;
     this.cursor = Math.max(this.cursor, head);
-    this.send(this.hello(`id: ${this.cursor}\n`));
+    this.send(this.hello(this.options.retryMs ?? 2000, this.cursor));
     this.release();
   }
 
-  private hello(id: string): Uint8Array {
-    return encoder.encode(`retry: ${this.options.retryMs ?? 2000}\n${id}: connected\n\n`);
-  }
-
-  /** Replays what was missed, then releases the events held meanwhile. */
-  private async replay(): Promise<void> {
-    const { db, owner } = this.options;
-    for (;;) {
-      const batch = await readOwnEventsAfter(db, owner, this.cursor, 500);
-      for (const event of batch) this.sendEvent(event);
-      if (batch.length < 500 || this.closed) break;
-    }
-    this.release();
-  }
-
-  private release(): void {
-    this.replaying = false;
-    const held = this.held;
-    this.held = null;
-    if (held) for (const event of held) this.sendEvent(event);
-  }
-
-  private sendEvent(event: StoredEvent, frame?: Uint8Array): void {
-    if (event.id <= this.cursor) return;
-    this.cursor = event.id;
-    this.send(frame ?? eventFrame(event));
-  }
-
-  private send(frame: Uint8Array): void {
+  protected send(frame: Uint8Array): void {
     const controller = this.controller;
     if (this.closed || !controller) return;
     if (this.backlog > MAX_BACKLOG_FRAMES) {

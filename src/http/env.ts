@@ -10,10 +10,10 @@ import type { EventHub } from "../events/hub";
 import type { Clock } from "../lib/clock";
 import type { Metrics } from "../metrics/metrics";
 import type { TokenVerifier } from "./auth";
+import type { RequestSpool } from "./multipart";
 import type { RateLimiter } from "./rate-limit";
 import type { SessionStore } from "./sessions";
 import type { UploadGate } from "./upload-gate";
-import type { UploadSpool } from "./upload-spool";
 
 export type AppConfig = Pick<
   Config,
@@ -62,15 +62,18 @@ export interface Services extends EngineServices {
   metrics: Metrics;
   /** Actions started per person per minute (429 over it). */
   limiter: RateLimiter;
-  /** A place for one request's uploaded files while it is read (Bun); absent, bodies are read in memory. */
-  uploads?: () => UploadSpool;
-  /** Tells local engines and the event tail that something changed, so they act now instead of at the next tick. */
-  notify?: () => void;
+  /** A place for one request's uploaded files while it is read (Bun: files, edge: R2); absent, bodies are read in memory. */
+  uploads?: () => RequestSpool;
   /**
-   * Opens one person's event stream instead of the hub-fed one: the edge, which has no background
-   * tail, polls the event log per open request (src/edge/poll-stream.ts).
+   * Tells local engines and the event tail that an action of `portal` changed, so they act now instead of
+   * at the next tick (at the edge: that portal's stream object, and the engine's queue).
    */
-  openStream?: (options: StreamRequest) => Response;
+  notify?: (portal: string) => void;
+  /**
+   * Opens one person's event stream instead of the hub-fed one: at the edge, through the portal's
+   * stream object (src/edge/portal-streams.ts), or by polling the log where none is bound.
+   */
+  openStream?: (options: StreamRequest) => Response | Promise<Response>;
 }
 
 /** What the events route knows about a stream request. */

@@ -8,9 +8,14 @@ import type { UploadedFile } from "../engine/submission";
 import { type BodyDeadline, releaseQuietly } from "./body-limits";
 import { type HttpProblem, invalid } from "./problem";
 
-/** Where file parts go while the body is read (a temp file in Bun). */
+/** Where file parts go while the body is read (a temp file in Bun, R2 at the edge). */
 export interface Spool {
   create(fileName: string): SpoolWriter;
+}
+
+/** The spool of one request: its files are removed by `dispose` once the request is done with them. */
+export interface RequestSpool extends Spool {
+  dispose(): Promise<void>;
 }
 
 export interface SpoolWriter {

@@ -17,24 +17,23 @@ import {
 import type { Submission } from "../engine/submission";
 import { BodyDeadline, readBoundedBytes } from "./body-limits";
 import type { AppConfig } from "./env";
-import { boundaryOf, type MultipartBody, readMultipart } from "./multipart";
+import { boundaryOf, type MultipartBody, type RequestSpool, readMultipart } from "./multipart";
 import { HttpProblem, invalid } from "./problem";
-import type { UploadSpool } from "./upload-spool";
 
 const nothingToDispose = async () => {};
 
 const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params"]);
 
 /**
- * `spool` streams file parts to temporary files (Bun); without it the body is read with `formData()`
- * (the edge, whose body limit is small). Memory stays bounded whatever the body: a JSON body and the text
+ * `spool` streams file parts somewhere as they arrive (Bun: temporary files; the edge: R2); without it
+ * the body is read with `formData()` (an edge without R2, whose body limit must then stay small). Memory stays bounded whatever the body: a JSON body and the text
  * fields of a form have their own small limit (`maxJsonBytes`), files go to the spool as they arrive,
  * and the whole body must arrive within `uploadDeadlineMs`.
  */
 export async function readSubmission(
   request: Request,
   config: Pick<AppConfig, "maxUploadBytes" | "maxJsonBytes" | "uploadDeadlineMs">,
-  spool?: () => UploadSpool,
+  spool?: () => RequestSpool,
 ): Promise<Submission> {
   const deadline = new BodyDeadline(config.uploadDeadlineMs);
   try {
@@ -48,7 +47,7 @@ async function readWithin(
   request: Request,
   config: Pick<AppConfig, "maxUploadBytes" | "maxJsonBytes">,
   deadline: BodyDeadline,
-  spool?: () => UploadSpool,
+  spool?: () => RequestSpool,
 ): Promise<Submission> {
   // The route table has checked the key's form, the media type and a declared length (run-route.ts).
   const idempotencyKey = request.headers.get("idempotency-key");

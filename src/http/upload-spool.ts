@@ -8,9 +8,9 @@ import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { UploadedFile } from "../engine/submission";
-import type { Spool, SpoolWriter } from "./multipart";
+import type { RequestSpool, SpoolWriter } from "./multipart";
 
-export class UploadSpool implements Spool {
+export class UploadSpool implements RequestSpool {
   private readonly paths: string[] = [];
   private readonly open = new Set<number>();
 

@@ -33,6 +33,13 @@ function sessionCheck(c: Context<AppEnv>): { stillSignedIn?: () => unknown } {
   return id ? { stillSignedIn: () => sessions.find(id, clock.now()) } : {};
 }
 
+/** Over MAX_STREAMS_PER_PERSON (here, and in a portal's stream object at the edge). */
+export const tooManyStreams = (max: number) =>
+  new HttpProblem(429, `You already have ${max} open streams; close one (another tab) first.`, {
+    type: "/problems/too-many-streams",
+    headers: { "retry-after": "10" },
+  });
+
 export const streamEvents = defineRoute({
   operationId: "streamEvents",
   method: "GET",
@@ -80,16 +87,8 @@ export const streamEvents = defineRoute({
       signal: c.req.raw.signal,
     };
     if (openStream) return openStream(request);
-    if (hub.countOf(request.owner) >= config.maxStreamsPerPerson) {
-      throw new HttpProblem(
-        429,
-        `You already have ${config.maxStreamsPerPerson} open streams; close one (another tab) first.`,
-        {
-          type: "/problems/too-many-streams",
-          headers: { "retry-after": "10" },
-        },
-      );
-    }
+    if (hub.countOf(request.owner) >= config.maxStreamsPerPerson)
+      throw tooManyStreams(config.maxStreamsPerPerson);
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
     return eventStreamResponse({
       db,

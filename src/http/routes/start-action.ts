@@ -121,7 +121,7 @@ export const startAction = defineRoute({
     });
     services.actionCache?.put(action);
     if (created) transitionLogger(services.metrics, services.log)(action, `request ${c.get("requestId")}`);
-    services.notify?.();
+    services.notify?.(action.portalId);
     c.header("location", `/v1/actions/${action.referenceId}`);
     c.header("etag", etagOf(action));
     if (!created) c.header("idempotent-replayed", "true");
