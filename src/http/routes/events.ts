@@ -40,6 +40,16 @@ export const tooManyStreams = (max: number) =>
     headers: { "retry-after": "10" },
   });
 
+/**
+ * At the edge the portal's stream object keeps the count and answers 429 itself: told again here, the
+ * refusal leaves as every problem does (with this request's id).
+ */
+const overLimit = (max: number) => async (res: Response) => {
+  if (res.status !== 429) return res;
+  await res.body?.cancel();
+  throw tooManyStreams(max);
+};
+
 export const streamEvents = defineRoute({
   operationId: "streamEvents",
   method: "GET",
@@ -86,7 +96,7 @@ export const streamEvents = defineRoute({
       lastEventId: given ? Number(given) : null,
       signal: c.req.raw.signal,
     };
-    if (openStream) return openStream(request);
+    if (openStream) return Promise.resolve(openStream(request)).then(overLimit(config.maxStreamsPerPerson));
     if (hub.countOf(request.owner) >= config.maxStreamsPerPerson)
       throw tooManyStreams(config.maxStreamsPerPerson);
     // The signal is for the edge's polling stream; here Bun cancels the stream itself when the client goes.
