@@ -18,18 +18,39 @@ export function isBusy(error: unknown): boolean {
   return e?.code === "SQLITE_BUSY" || e?.cause?.code === "SQLITE_BUSY";
 }
 
+/** A connection and the calls still running on it: it is closed once retired and idle, never under a call. */
+interface Lane {
+  client: Client;
+  running: number;
+  retired: boolean;
+}
+
 export function nonBlockingClient(open: () => Client, giveUpAfterMs = 30_000): Client {
-  let current = open();
+  const lane = (): Lane => ({ client: open(), running: 0, retired: false });
+  let current = lane();
+  const closeIfDone = (old: Lane) => {
+    if (old.retired && old.running === 0) old.client.close();
+  };
   const retried = async <T>(call: (client: Client) => Promise<T>): Promise<T> => {
     const deadline = performance.now() + giveUpAfterMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
+      const used = current;
+      used.running++;
       try {
-        return await call(current);
+        return await call(used.client);
       } catch (error) {
         if (!isBusy(error) || performance.now() > deadline) throw error;
-        current.close();
-        current = open();
+        // Concurrent calls meet the lock together: the first replaces the connection, the others reuse
+        // the new one. The old one is closed when its last call is done (closing it under a running call
+        // failed that call with CLIENT_CLOSED).
+        if (used === current) {
+          used.retired = true;
+          current = lane();
+        }
         await new Promise((resolve) => setTimeout(resolve, pause));
+      } finally {
+        used.running--;
+        closeIfDone(used);
       }
     }
   };
@@ -39,16 +60,16 @@ export function nonBlockingClient(open: () => Client, giveUpAfterMs = 30_000): C
     batch: (statements, mode) => retried((client) => client.batch(statements, mode)),
     migrate: (statements) => retried((client) => client.migrate(statements)),
     // Interactive transactions and scripts are not retried (nothing here uses them on an api's hot path).
-    transaction: (mode?: TransactionMode) => current.transaction(mode),
-    executeMultiple: (sql) => current.executeMultiple(sql),
-    sync: () => current.sync(),
-    reconnect: () => current.reconnect(),
-    close: () => current.close(),
+    transaction: (mode?: TransactionMode) => current.client.transaction(mode),
+    executeMultiple: (sql) => current.client.executeMultiple(sql),
+    sync: () => current.client.sync(),
+    reconnect: () => current.client.reconnect(),
+    close: () => current.client.close(),
     get closed() {
-      return current.closed;
+      return current.client.closed;
     },
     get protocol() {
-      return current.protocol;
+      return current.client.protocol;
     },
   };
 }
