@@ -225,6 +225,34 @@ export interface components {
          *         "expiresAt": "2026-03-08T09:00:04.000Z",
          *         "expired": false
          *       },
+         *       "failedRows": {
+         *         "name": "users-to-fix.csv",
+         *         "url": "/v1/actions/BA-7K3Q9X2M/failed-rows",
+         *         "expiresAt": "2026-03-08T09:00:04.000Z",
+         *         "expired": false
+         *       },
+         *       "dryRun": false,
+         *       "retryOf": null,
+         *       "timeline": [
+         *         {
+         *           "status": "not_started",
+         *           "at": "2026-03-01T09:00:00.000Z",
+         *           "by": "requester",
+         *           "note": null
+         *         },
+         *         {
+         *           "status": "in_progress",
+         *           "at": "2026-03-01T09:00:01.000Z",
+         *           "by": "worker",
+         *           "note": null
+         *         },
+         *         {
+         *           "status": "completed_with_errors",
+         *           "at": "2026-03-01T09:00:04.000Z",
+         *           "by": "worker",
+         *           "note": null
+         *         }
+         *       ],
          *       "version": 7
          *     }
          */
@@ -270,6 +298,31 @@ export interface components {
                 expiresAt: string | null;
                 expired: boolean;
             } | null;
+            /** @description The rows that had an Error, as uploaded plus `Issue` and `Resolution` (CSV uploads), or the packages that failed; null without any. */
+            failedRows: {
+                name: string;
+                url: string;
+                expiresAt: string | null;
+                expired: boolean;
+            } | null;
+            /** @description A dry run: every row judged and reported, nothing changed. */
+            dryRun: boolean;
+            /** @description The reference ID of the action this one retries; else null. */
+            retryOf: string | null;
+            /** @description Each status change in order, with its time and cause, and each resume by another worker. */
+            timeline: {
+                /** @enum {string} */
+                status: "not_started" | "scheduled" | "in_progress" | "completed" | "completed_with_errors" | "cancelled" | "failed" | "timeout";
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description `requester`: a request (start, cancel); `worker`: the engine; `clock`: a schedule's time or a time limit.
+                 * @enum {string}
+                 */
+                by: "requester" | "worker" | "clock";
+                /** @description What else matters, e.g. a worker resuming the action after its lease ran out. */
+                note: string | null;
+            }[];
             /** @description Grows with every change. */
             version: number;
         };
@@ -392,6 +445,9 @@ export interface components {
             params: components["schemas"]["GroupEnrollParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a group_unenroll action. */
         GroupUnenrollRequest: {
@@ -403,6 +459,9 @@ export interface components {
             params: components["schemas"]["GroupUnenrollParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a group_mark_complete action. */
         GroupMarkCompleteRequest: {
@@ -414,6 +473,9 @@ export interface components {
             params: components["schemas"]["GroupMarkCompleteParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a dynamic_rule_start action. */
         DynamicRuleStartRequest: {
@@ -425,6 +487,9 @@ export interface components {
             params: components["schemas"]["DynamicRuleStartParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a dynamic_rule_change action. */
         DynamicRuleChangeRequest: {
@@ -436,6 +501,9 @@ export interface components {
             params: components["schemas"]["DynamicRuleChangeParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a reminder_send action. */
         ReminderSendRequest: {
@@ -447,6 +515,9 @@ export interface components {
             params: components["schemas"]["ReminderSendParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a user_upload action: exactly one CSV file. */
         UserUploadForm: {
@@ -460,6 +531,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a content_upload action: one or more SCORM or xAPI packages (.zip), one `file` part each. */
         ContentUploadForm: {
@@ -473,6 +554,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a content_replace action: one or more SCORM or xAPI packages (.zip), one `file` part each. */
         ContentReplaceForm: {
@@ -486,6 +577,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a history_migration action: exactly one CSV file. */
         HistoryMigrationForm: {
@@ -499,6 +600,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a group_enroll action: its params as one JSON `params` field, or one field per param (a repeated field, or `courses` as a comma-separated list, makes a list). */
         GroupEnrollForm: {
@@ -512,6 +623,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -527,6 +648,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -542,6 +673,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -557,6 +698,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -572,6 +723,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -587,6 +748,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -613,6 +784,11 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
+                /**
+                 * @description Only the actions that retry this one (its reference ID).
+                 * @example BA-7K3Q9X2M
+                 */
+                retryOf?: string;
             };
             header?: {
                 /** @description Your id for this request; any other form than the one shown is replaced by a new id. */
