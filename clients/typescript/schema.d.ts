@@ -85,6 +85,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/actions/{referenceId}/report-rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The action's error report, as JSON pages in row order
+         * @description The lines of the error report (`limit` 1–200, default 20), kept and expired with the report: `410` after it.
+         */
+        get: operations["listReportRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1587,6 +1607,200 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description No credential, or one that was refused (missing, malformed, badly signed or expired). */
+            401: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description The bearer challenge (RFC 6750).
+                     * @example Bearer realm="tracker"
+                     */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "401",
+                     *       "status": 401,
+                     *       "detail": "No credential, or one that was refused (missing, malformed, badly signed or expired).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
+            403: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "403",
+                     *       "status": 403,
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such action of the caller's, or the action has no report (no row had a problem). */
+            404: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "404",
+                     *       "status": 404,
+                     *       "detail": "No such action of the caller's, or the action has no report (no row had a problem).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The report has expired (`expiredAt` says when). */
+            410: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "410",
+                     *       "status": 410,
+                     *       "detail": "The report has expired (`expiredAt` says when).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on the tracker's side; quote the request id. */
+            500: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "500",
+                     *       "status": 500,
+                     *       "detail": "Something failed on the tracker's side; quote the request id.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReportRows: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Your id for this request; any other form than the one shown is replaced by a new id. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The action's reference ID, read forgivingly (any case; O for 0, I and L for 1).
+                 * @example BA-7K3Q9X2M
+                 */
+                referenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of report lines, in row order. */
+            200: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The spreadsheet row (header = 1), or the item's position. */
+                            row: number;
+                            /** @enum {string} */
+                            status: "Error" | "Warning";
+                            identifier: string;
+                            issue: string;
+                            resolution: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: each problem is named in `errors`. */
+            400: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "400",
+                     *       "status": 400,
+                     *       "detail": "The request is malformed: each problem is named in `errors`.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No credential, or one that was refused (missing, malformed, badly signed or expired). */

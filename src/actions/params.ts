@@ -132,6 +132,28 @@ export const MultipartSubmission = v.object({
   retryOf: v.optional(retryOfField),
 });
 
+/** The `limit` of a paged list: 1 to 200, `fallback` when absent. */
+export const pageLimit = (fallback: number) =>
+  v.optional(
+    v.pipe(
+      v.number("must be a whole number"),
+      v.integer("must be a whole number"),
+      v.minValue(1, "must be between 1 and 200"),
+      v.maxValue(200, "must be between 1 and 200"),
+      v.description("Page size."),
+    ),
+    fallback,
+  );
+
+/** The `cursor` of a paged list: `nextCursor` of the previous page, opaque. */
+export const pageCursor = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"),
+    v.description("`nextCursor` of the previous page."),
+  ),
+);
+
 /**
  * Query of `GET /v1/actions`, as values: the route table reads the query string into them (lists are
  * comma-separated, `style: form, explode: false`; numbers are numbers), so the document says the same.
@@ -151,23 +173,8 @@ export const ListQuerySchema = v.object({
     ),
     [],
   ),
-  limit: v.optional(
-    v.pipe(
-      v.number("must be a whole number"),
-      v.integer("must be a whole number"),
-      v.minValue(1, "must be between 1 and 200"),
-      v.maxValue(200, "must be between 1 and 200"),
-      v.description("Page size."),
-    ),
-    50,
-  ),
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"),
-      v.description("`nextCursor` of the previous page."),
-    ),
-  ),
+  limit: pageLimit(50),
+  cursor: pageCursor,
   retryOf: v.optional(
     v.pipe(referenceText, v.description("Only the actions that retry this one (its reference ID).")),
   ),
