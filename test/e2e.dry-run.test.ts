@@ -16,7 +16,7 @@ import { waitFor } from "./support/processes";
 import { startTestServer, type TestServer } from "./support/server";
 import { excelCsvUtf8, type Sheet } from "./support/spreadsheet-files";
 import { SseReader } from "./support/sse";
-import { SCORM12_MANIFEST, zipFiles } from "./support/zip-fixtures";
+import { coursePackage } from "./support/zip-fixtures";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -26,16 +26,6 @@ afterAll(() => server.stop());
 
 const db = () => server.tracker.services.db;
 const text = (s: string) => new TextEncoder().encode(s);
-
-/** A SCORM 1.2 package whose manifest identifier is `code`, with `title`. */
-const coursePackage = (code: string, title = `Course ${code}`) =>
-  zipFiles({
-    "imsmanifest.xml": SCORM12_MANIFEST.replace('identifier="SAFETY-101"', `identifier="${code}"`).replace(
-      /<title>[^<]*<\/title>/,
-      `<title>${title}</title>`,
-    ),
-    "index_lms.html": "<html>lesson</html>",
-  });
 
 /** Everything of the portal that an action may change, and the package store. */
 async function portalData(portal: string) {
@@ -85,6 +75,15 @@ async function reportOf(person: Person, action: ActionView): Promise<ReportItem[
   return ((await res.json()) as { items: ReportItem[] }).items;
 }
 
+/** POSTs a multipart action with its files and, unless null, a `dryRun` field. */
+function postForm(person: Person, type: string, files: [string, Uint8Array][], dryRun: string | null) {
+  const form = new FormData();
+  form.set("type", type);
+  if (dryRun !== null) form.set("dryRun", dryRun);
+  for (const [name, bytes] of files) form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
+  return fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
+}
+
 /** Starts an action (JSON, or multipart with files) with `dryRun`, and waits for the end of every step. */
 async function run(
   person: Person,
@@ -95,12 +94,7 @@ async function run(
 ): Promise<ActionView[]> {
   let res: Response;
   if (input.files) {
-    const form = new FormData();
-    form.set("type", type);
-    if (dryRun) form.set("dryRun", "true");
-    for (const [name, bytes] of input.files)
-      form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-    res = await fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
+    res = await postForm(person, type, input.files, dryRun ? "true" : null);
   } else {
     res = await fetch(`${server.url}/v1/actions`, {
       method: "POST",
@@ -221,7 +215,7 @@ describe("a dry run changes nothing and reports what the real run then reports",
     const { person, api } = await seededPortal();
     const { dry } = await dryThenReal(person, api, "content_replace", {
       files: [
-        ["sec-v2.zip", coursePackage("SEC-101", "Security, second edition")],
+        ["sec-v2.zip", coursePackage("SEC-101")],
         ["unknown.zip", coursePackage("NOPE-9")],
       ],
     });
@@ -270,15 +264,7 @@ describe("a dry run is marked as one", () => {
   test("in the view, in every stream frame, and in the completion email's subject and body", async () => {
     const { person, api } = newPortalAdmin(server.url, "dry");
     const stream = new SseReader(await fetch(`${server.url}/v1/events`, { headers: bearer(person) }));
-    const form = new FormData();
-    form.set("type", "user_upload");
-    form.set("dryRun", "true");
-    form.set("file", new File([excelCsvUtf8(PEOPLE) as Uint8Array<ArrayBuffer>], "people.csv"));
-    const res = await fetch(`${server.url}/v1/actions`, {
-      method: "POST",
-      body: form,
-      headers: bearer(person),
-    });
+    const res = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "true");
     const accepted = (await res.json()) as ActionView;
     expect(accepted.dryRun).toBe(true);
     const done = await api.final(accepted.referenceId);
@@ -316,15 +302,7 @@ describe("a dry run is marked as one", () => {
     });
     expect(json.status).toBe(422);
     expect((await json.json()).errors.map((e: { path: string }) => e.path)).toContain("dryRun");
-    const form = new FormData();
-    form.set("type", "user_upload");
-    form.set("dryRun", "maybe");
-    form.set("file", new File([excelCsvUtf8(PEOPLE) as Uint8Array<ArrayBuffer>], "people.csv"));
-    const multipart = await fetch(`${server.url}/v1/actions`, {
-      method: "POST",
-      body: form,
-      headers: bearer(person),
-    });
+    const multipart = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "maybe");
     expect(multipart.status).toBe(422);
     expect((await multipart.json()).errors).toEqual([
       { path: "dryRun", message: "dryRun must be true or false" },

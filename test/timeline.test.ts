@@ -35,6 +35,12 @@ function people(n: number): string {
   return `${rows.join("\n")}\n`;
 }
 
+/** A `shouldStop` that lets `slices` slices run, then stops the run (as a worker shutting down would). */
+function stopAfter(slices: number): () => boolean {
+  let n = 0;
+  return () => ++n > slices;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const story = (view: ActionView) => view.timeline.map((e) => [e.status, e.by, e.note, e.at]);
 const upload = async (csv: string, fields: Record<string, string> = {}) =>
@@ -60,8 +66,7 @@ describe("the timeline", () => {
     const ref = await upload(people(1_500));
     const started = t.clock.now();
     const claimed = (await claimAction(t.db, claimOptions(t, "first")))!;
-    let slices = 0;
-    await runClaimedAction(engineDeps(t, { workerId: "first" }), claimed, () => ++slices > 2);
+    await runClaimedAction(engineDeps(t, { workerId: "first" }), claimed, stopAfter(2));
     // Stopped without handing the lease back, as a killed worker would: the lease runs out.
     t.clock.advance(30_001);
     const resumedAt = t.clock.now();
@@ -87,14 +92,7 @@ describe("the timeline", () => {
   test("a worker shut down hands the action back; the next one says it resumed after a shutdown", async () => {
     await upload(people(1_200));
     const claimed = (await claimAction(t.db, claimOptions(t, "stopping")))!;
-    await runClaimedAction(
-      engineDeps(t, { workerId: "stopping" }),
-      claimed,
-      (() => {
-        let n = 0;
-        return () => ++n > 1;
-      })(),
-    );
+    await runClaimedAction(engineDeps(t, { workerId: "stopping" }), claimed, stopAfter(1));
     await releaseLease(t.db, claimed.id, claimed.leaseOwner!, t.clock.now());
     const again = (await claimAction(t.db, claimOptions(t, "next")))!;
     expect(JSON.parse(again.timeline).at(-1).note).toBe(
@@ -140,14 +138,7 @@ describe("the timeline", () => {
   test("a time limit passed: timeout, by the clock; an unusable file: failed, by the worker's checks", async () => {
     const ref = await upload(people(1_500));
     const claimed = (await claimAction(t.db, claimOptions(t, "slow")))!;
-    await runClaimedAction(
-      engineDeps(t, { workerId: "slow" }),
-      claimed,
-      (() => {
-        let n = 0;
-        return () => ++n > 1;
-      })(),
-    );
+    await runClaimedAction(engineDeps(t, { workerId: "slow" }), claimed, stopAfter(1));
     t.clock.advance(11 * 60_000);
     await sweepTimeouts(t.db, {
       now: t.clock.now(),
