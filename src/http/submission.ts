@@ -22,7 +22,7 @@ import { HttpProblem, invalid } from "./problem";
 
 const nothingToDispose = async () => {};
 
-const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params"]);
+const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params", "dryRun", "retryOf"]);
 
 /**
  * `spool` streams file parts somewhere as they arrive (Bun: temporary files; the edge: R2); without it
@@ -133,7 +133,7 @@ function readJson(bytes: Uint8Array, idempotencyKey: string | null): Submission 
     }
     throw invalid(problems);
   }
-  const { type, params, scheduledFor, notify } = parsed.output;
+  const { type, params, scheduledFor, notify, dryRun, retryOf } = parsed.output;
   if (FILE_TYPES.has(type)) {
     throw new HttpProblem(
       415,
@@ -150,6 +150,8 @@ function readJson(bytes: Uint8Array, idempotencyKey: string | null): Submission 
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== false,
     idempotencyKey,
+    dryRun: dryRun === true,
+    retryOf: retryOf ?? null,
     dispose: nothingToDispose,
   };
 }
@@ -196,7 +198,7 @@ function fromMultipart(
   const files = body.files.filter((part) => part.field === "file").map((part) => part.file);
   const parsed = v.safeParse(MultipartSubmission, fields);
   if (!parsed.success) throw invalid(issuesToProblems(parsed.issues));
-  const { type, scheduledFor, notify } = parsed.output;
+  const { type, scheduledFor, notify, dryRun, retryOf } = parsed.output;
   const problems: FieldProblem[] = [];
   if (FILE_TYPES.has(type) && files.length === 0)
     problems.push({ path: "file", message: "file is required: attach the file to upload" });
@@ -211,6 +213,8 @@ function fromMultipart(
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== "false",
     idempotencyKey,
+    dryRun: dryRun === "true",
+    retryOf: retryOf ?? null,
     dispose,
   };
 }

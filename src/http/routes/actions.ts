@@ -9,19 +9,12 @@ import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { cancelAction } from "../../engine/cancel";
 import { etagOf } from "../../events/action-cache";
 import { AUTH_PROBLEMS, etag, problem, problems } from "../answers";
+import { decodeCursor, encodeCursor } from "../cursor";
 import { PERSONAL } from "../headers";
-import { HttpProblem, invalid } from "../problem";
+import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
 import { ActionRef, actionNotFound, pollAction } from "./poll";
 import { startAction } from "./start-action";
-
-const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
-function decodeCursor(cursor: string): number {
-  const id = Number(Buffer.from(cursor, "base64url").toString());
-  if (!Number.isSafeInteger(id) || id < 1)
-    throw invalid([{ path: "cursor", message: "cursor is not a cursor from this API" }], 400);
-  return id;
-}
 
 export const ActionListSchema = v.pipe(
   v.strictObject({
@@ -40,6 +33,8 @@ export const listActions = defineRoute({
   path: "/v1/actions",
   tag: "actions",
   summary: "List one's own actions, newest first",
+  description:
+    "Filters combine: `status` and `type` (comma-separated lists), `retryOf` (the actions that retry one, for its chain).",
   auth: ["bearer", "cookie"],
   cache: PERSONAL,
   input: { query: ListQuerySchema },
@@ -62,6 +57,8 @@ export const listActions = defineRoute({
       types: query.type,
       limit: query.limit,
       ...(query.cursor ? { beforeId: decodeCursor(query.cursor) } : {}),
+      // A text that is no reference ID is retried by nothing: it matches no action.
+      ...(query.retryOf !== undefined ? { retryOf: normalizeReferenceId(query.retryOf) ?? "" } : {}),
     });
     return c.json({
       items: page.items.map(toView),
