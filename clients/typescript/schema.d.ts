@@ -85,6 +85,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/actions/{referenceId}/report-rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The action's error report, as JSON pages in row order
+         * @description The lines of the error report (`limit` 1–200, default 20), kept and expired with the report: `410` after it.
+         */
+        get: operations["listReportRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -225,6 +245,34 @@ export interface components {
          *         "expiresAt": "2026-03-08T09:00:04.000Z",
          *         "expired": false
          *       },
+         *       "failedRows": {
+         *         "name": "users-to-fix.csv",
+         *         "url": "/v1/actions/BA-7K3Q9X2M/failed-rows",
+         *         "expiresAt": "2026-03-08T09:00:04.000Z",
+         *         "expired": false
+         *       },
+         *       "dryRun": false,
+         *       "retryOf": null,
+         *       "timeline": [
+         *         {
+         *           "status": "not_started",
+         *           "at": "2026-03-01T09:00:00.000Z",
+         *           "by": "requester",
+         *           "note": null
+         *         },
+         *         {
+         *           "status": "in_progress",
+         *           "at": "2026-03-01T09:00:01.000Z",
+         *           "by": "worker",
+         *           "note": null
+         *         },
+         *         {
+         *           "status": "completed_with_errors",
+         *           "at": "2026-03-01T09:00:04.000Z",
+         *           "by": "worker",
+         *           "note": null
+         *         }
+         *       ],
          *       "version": 7
          *     }
          */
@@ -270,6 +318,31 @@ export interface components {
                 expiresAt: string | null;
                 expired: boolean;
             } | null;
+            /** @description The rows that had an Error, as uploaded plus `Issue` and `Resolution` (CSV uploads), or the packages that failed; null without any. */
+            failedRows: {
+                name: string;
+                url: string;
+                expiresAt: string | null;
+                expired: boolean;
+            } | null;
+            /** @description A dry run: every row judged and reported, nothing changed. */
+            dryRun: boolean;
+            /** @description The reference ID of the action this one retries; else null. */
+            retryOf: string | null;
+            /** @description Each status change in order, with its time and cause, and each resume by another worker. */
+            timeline: {
+                /** @enum {string} */
+                status: "not_started" | "scheduled" | "in_progress" | "completed" | "completed_with_errors" | "cancelled" | "failed" | "timeout";
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description `requester`: a request (start, cancel); `worker`: the engine; `clock`: a schedule's time or a time limit.
+                 * @enum {string}
+                 */
+                by: "requester" | "worker" | "clock";
+                /** @description What else matters, e.g. a worker resuming the action after its lease ran out. */
+                note: string | null;
+            }[];
             /** @description Grows with every change. */
             version: number;
         };
@@ -392,6 +465,9 @@ export interface components {
             params: components["schemas"]["GroupEnrollParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a group_unenroll action. */
         GroupUnenrollRequest: {
@@ -403,6 +479,9 @@ export interface components {
             params: components["schemas"]["GroupUnenrollParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a group_mark_complete action. */
         GroupMarkCompleteRequest: {
@@ -414,6 +493,9 @@ export interface components {
             params: components["schemas"]["GroupMarkCompleteParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a dynamic_rule_start action. */
         DynamicRuleStartRequest: {
@@ -425,6 +507,9 @@ export interface components {
             params: components["schemas"]["DynamicRuleStartParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a dynamic_rule_change action. */
         DynamicRuleChangeRequest: {
@@ -436,6 +521,9 @@ export interface components {
             params: components["schemas"]["DynamicRuleChangeParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a reminder_send action. */
         ReminderSendRequest: {
@@ -447,6 +535,9 @@ export interface components {
             params: components["schemas"]["ReminderSendParams"];
             scheduledFor?: string | null;
             notify?: boolean;
+            /** @description Judge and report every row against the portal's data as it is now, and change nothing. */
+            dryRun?: boolean;
+            retryOf?: string | null;
         };
         /** @description Start a user_upload action: exactly one CSV file. */
         UserUploadForm: {
@@ -460,6 +551,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a content_upload action: one or more SCORM or xAPI packages (.zip), one `file` part each. */
         ContentUploadForm: {
@@ -473,6 +574,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a content_replace action: one or more SCORM or xAPI packages (.zip), one `file` part each. */
         ContentReplaceForm: {
@@ -486,6 +597,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a history_migration action: exactly one CSV file. */
         HistoryMigrationForm: {
@@ -499,6 +620,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         };
         /** @description Start a group_enroll action: its params as one JSON `params` field, or one field per param (a repeated field, or `courses` as a comma-separated list, makes a list). */
         GroupEnrollForm: {
@@ -512,6 +643,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -527,6 +668,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -542,6 +693,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -557,6 +718,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -572,6 +743,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -587,6 +768,16 @@ export interface components {
             scheduledFor?: string;
             /** @enum {string} */
             notify?: "true" | "false";
+            /**
+             * @description Judge and report every row against the portal's data as it is now, and change nothing.
+             * @enum {string}
+             */
+            dryRun?: "true" | "false";
+            /**
+             * @description The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).
+             * @example BA-7K3Q9X2M
+             */
+            retryOf?: string;
         } & {
             [key: string]: string;
         };
@@ -613,6 +804,11 @@ export interface operations {
                 limit?: number;
                 /** @description `nextCursor` of the previous page. */
                 cursor?: string;
+                /**
+                 * @description Only the actions that retry this one (its reference ID).
+                 * @example BA-7K3Q9X2M
+                 */
+                retryOf?: string;
             };
             header?: {
                 /** @description Your id for this request; any other form than the one shown is replaced by a new id. */
@@ -1411,6 +1607,200 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description No credential, or one that was refused (missing, malformed, badly signed or expired). */
+            401: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description The bearer challenge (RFC 6750).
+                     * @example Bearer realm="tracker"
+                     */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "401",
+                     *       "status": 401,
+                     *       "detail": "No credential, or one that was refused (missing, malformed, badly signed or expired).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
+            403: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "403",
+                     *       "status": 403,
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such action of the caller's, or the action has no report (no row had a problem). */
+            404: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "404",
+                     *       "status": 404,
+                     *       "detail": "No such action of the caller's, or the action has no report (no row had a problem).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The report has expired (`expiredAt` says when). */
+            410: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "410",
+                     *       "status": 410,
+                     *       "detail": "The report has expired (`expiredAt` says when).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on the tracker's side; quote the request id. */
+            500: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "500",
+                     *       "status": 500,
+                     *       "detail": "Something failed on the tracker's side; quote the request id.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReportRows: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Your id for this request; any other form than the one shown is replaced by a new id. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The action's reference ID, read forgivingly (any case; O for 0, I and L for 1).
+                 * @example BA-7K3Q9X2M
+                 */
+                referenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of report lines, in row order. */
+            200: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The spreadsheet row (header = 1), or the item's position. */
+                            row: number;
+                            /** @enum {string} */
+                            status: "Error" | "Warning";
+                            identifier: string;
+                            issue: string;
+                            resolution: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: each problem is named in `errors`. */
+            400: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "400",
+                     *       "status": 400,
+                     *       "detail": "The request is malformed: each problem is named in `errors`.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No credential, or one that was refused (missing, malformed, badly signed or expired). */

@@ -95,12 +95,31 @@ export const FILE_TYPES: ReadonlySet<ActionType> = new Set([
 /** Types that take exactly one file (a CSV); the others take one or more packages. */
 export const SINGLE_FILE_TYPES: ReadonlySet<ActionType> = new Set(["user_upload", "history_migration"]);
 
+/** A reference ID as a person may type it (any case; O for 0, I and L for 1): read by normalizeReferenceId. */
+const referenceText = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9-]{1,40}$/, "must be a reference ID such as BA-7K3Q9X2M"),
+  v.metadata({ examples: ["BA-7K3Q9X2M"] }),
+);
+
+/** `retryOf` of a request: one of the requester's own actions, of the same type. */
+export const retryOfField = v.pipe(
+  referenceText,
+  v.description(
+    "The reference ID of one of your own actions, of the same type, that this one retries (its failed rows, fixed).",
+  ),
+);
+
+const DRY_RUN = "Judge and report every row against the portal's data as it is now, and change nothing.";
+
 /** The JSON body of `POST /v1/actions`. */
 export const JsonSubmission = v.object({
   type: v.picklist(ACTION_TYPES, `must be one of: ${ACTION_TYPES.join(", ")}`),
   params: v.optional(v.record(v.string(), v.unknown()), {}),
   scheduledFor: v.optional(v.nullable(isoDateTime)),
   notify: v.optional(v.boolean()),
+  dryRun: v.optional(v.pipe(v.boolean(), v.description(DRY_RUN))),
+  retryOf: v.optional(v.nullable(retryOfField)),
 });
 
 /** The text fields of a multipart `POST /v1/actions` (files come as `file` parts). */
@@ -109,7 +128,31 @@ export const MultipartSubmission = v.object({
   file: v.optional(v.unknown()),
   scheduledFor: v.optional(isoDateTime),
   notify: v.optional(v.picklist(["true", "false"], "must be true or false")),
+  dryRun: v.optional(v.pipe(v.picklist(["true", "false"], "must be true or false"), v.description(DRY_RUN))),
+  retryOf: v.optional(retryOfField),
 });
+
+/** The `limit` of a paged list: 1 to 200, `fallback` when absent. */
+export const pageLimit = (fallback: number) =>
+  v.optional(
+    v.pipe(
+      v.number("must be a whole number"),
+      v.integer("must be a whole number"),
+      v.minValue(1, "must be between 1 and 200"),
+      v.maxValue(200, "must be between 1 and 200"),
+      v.description("Page size."),
+    ),
+    fallback,
+  );
+
+/** The `cursor` of a paged list: `nextCursor` of the previous page, opaque. */
+export const pageCursor = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"),
+    v.description("`nextCursor` of the previous page."),
+  ),
+);
 
 /**
  * Query of `GET /v1/actions`, as values: the route table reads the query string into them (lists are
@@ -130,22 +173,10 @@ export const ListQuerySchema = v.object({
     ),
     [],
   ),
-  limit: v.optional(
-    v.pipe(
-      v.number("must be a whole number"),
-      v.integer("must be a whole number"),
-      v.minValue(1, "must be between 1 and 200"),
-      v.maxValue(200, "must be between 1 and 200"),
-      v.description("Page size."),
-    ),
-    50,
-  ),
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[A-Za-z0-9_-]{1,40}$/, "is not a cursor from this API"),
-      v.description("`nextCursor` of the previous page."),
-    ),
+  limit: pageLimit(50),
+  cursor: pageCursor,
+  retryOf: v.optional(
+    v.pipe(referenceText, v.description("Only the actions that retry this one (its reference ID).")),
   ),
 });
 

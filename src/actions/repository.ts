@@ -8,6 +8,7 @@ import { actions } from "../db/schema";
 import type { ActionType, Status } from "./model";
 import type { Principal } from "./principal";
 import { newReferenceId } from "./reference";
+import { firstTimeline } from "./timeline";
 
 export type ActionRow = typeof actions.$inferSelect;
 
@@ -24,6 +25,12 @@ export interface NewAction {
   /** False while the input is still being staged: the engine will not claim it yet. */
   ready?: boolean;
   waitFor?: number | null;
+  /** Judge and report every row, change nothing. */
+  dryRun?: boolean;
+  /** The reference ID of the requester's own action this one retries (checked by the caller). */
+  retryOf?: string | null;
+  /** A note for the first timeline entry (e.g. that step 2 waits for step 1). */
+  note?: string | null;
 }
 
 const ownedBy = (who: Principal) => and(eq(actions.portalId, who.portal), eq(actions.requesterId, who.sub));
@@ -57,6 +64,7 @@ export async function insertAction(
   input: NewAction,
 ): Promise<{ action: ActionRow; created: boolean }> {
   const scheduled = input.scheduledFor != null && input.scheduledFor > now;
+  const status = scheduled ? "scheduled" : "not_started";
   for (let attempt = 0; attempt < 5; attempt++) {
     const [row] = await db
       .insert(actions)
@@ -71,7 +79,7 @@ export async function insertAction(
         requesterEmail: who.email,
         requesterRole: who.role,
         type: input.type,
-        status: scheduled ? "scheduled" : "not_started",
+        status,
         fileName: input.fileName ?? null,
         params: JSON.stringify(input.params ?? {}),
         notify: input.notify === false ? 0 : 1,
@@ -80,6 +88,9 @@ export async function insertAction(
         idempotencyKey: input.idempotencyKey ?? null,
         runAt: input.ready === false ? null : scheduled ? input.scheduledFor! : now,
         waitFor: input.waitFor ?? null,
+        dryRun: input.dryRun ? 1 : 0,
+        retryOf: input.retryOf ?? null,
+        timeline: firstTimeline(status, now, "requester", input.note ?? null),
       })
       .onConflictDoNothing()
       .returning();

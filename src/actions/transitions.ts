@@ -9,6 +9,7 @@ import type { Db } from "../db/client";
 import { actionInputs, actions } from "../db/schema";
 import { completionEmailStatement } from "../mail/enqueue";
 import { isFinal, type Status, statusLabel, typeLabel } from "./model";
+import { appendTimeline, type TimelineCause } from "./timeline";
 import type { ActionSnapshot } from "./view";
 
 /** Legal moves: from → to. A final status has none. */
@@ -38,8 +39,13 @@ export interface TransitionRequest {
   /** The action as the caller last read it; the move only happens if it is still in a legal source status. */
   action: Pick<ActionSnapshot, "id" | "referenceId" | "type" | "requesterName" | "requesterEmail"> & {
     notify?: number;
+    dryRun?: number;
   };
   to: Status;
+  /** What caused the move, for the action's timeline. */
+  by: TimelineCause;
+  /** What else the timeline should say about the move. */
+  note?: string | null;
   /** Extra columns to set in the same statement (counters, failure reason, lease…). */
   set?: SQLiteUpdateSetSource<typeof actions>;
   /** Extra conditions, e.g. that this worker still holds the lease. */
@@ -62,6 +68,7 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
       ...request.set,
       status: to,
       version: sql`${actions.version} + 1`,
+      timeline: appendTimeline(to, now, request.by, request.note ?? null),
       ...(to === "in_progress" ? { startedAt: sql`coalesce(${actions.startedAt}, ${now})` } : {}),
       ...(final
         ? {
@@ -92,6 +99,7 @@ export function transitionStatements(db: Db, ctx: TransitionContext, request: Tr
       statusLabel: statusLabel(to),
       requester: { name: action.requesterName, email: action.requesterEmail },
       completedAt: new Date(now).toISOString(),
+      dryRun: action.dryRun === 1,
     },
     publicUrl: ctx.publicUrl,
     now,

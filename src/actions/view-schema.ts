@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { ACTION_TYPES, ROLES, STATUSES } from "./model";
+import { TIMELINE_CAUSES } from "./timeline";
 
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const instant = v.pipe(v.string(), v.isoTimestamp());
@@ -35,8 +36,47 @@ export const EXAMPLE_ACTION = {
     expiresAt: "2026-03-08T09:00:04.000Z",
     expired: false,
   },
+  failedRows: {
+    name: "users-to-fix.csv",
+    url: "/v1/actions/BA-7K3Q9X2M/failed-rows",
+    expiresAt: "2026-03-08T09:00:04.000Z",
+    expired: false,
+  },
+  dryRun: false,
+  retryOf: null,
+  timeline: [
+    { status: "not_started", at: "2026-03-01T09:00:00.000Z", by: "requester", note: null },
+    { status: "in_progress", at: "2026-03-01T09:00:01.000Z", by: "worker", note: null },
+    { status: "completed_with_errors", at: "2026-03-01T09:00:04.000Z", by: "worker", note: null },
+  ],
   version: 7,
 } as const;
+
+/** A file the action offers, kept for REPORT_RETENTION after the action ends, then `expired`. */
+const Download = v.strictObject({
+  name: v.string(),
+  url: v.string(),
+  expiresAt: nullableInstant,
+  expired: v.boolean(),
+});
+
+const TimelineEntrySchema = v.pipe(
+  v.strictObject({
+    status: v.picklist(STATUSES),
+    at: instant,
+    by: v.pipe(
+      v.picklist(TIMELINE_CAUSES),
+      v.description(
+        "`requester`: a request (start, cancel); `worker`: the engine; `clock`: a schedule's time or a time limit.",
+      ),
+    ),
+    note: v.pipe(
+      v.nullable(v.string()),
+      v.description("What else matters, e.g. a worker resuming the action after its lease ran out."),
+    ),
+  }),
+  v.title("TimelineEntry"),
+);
 
 export const ActionViewSchema = v.pipe(
   v.strictObject({
@@ -76,13 +116,23 @@ export const ActionViewSchema = v.pipe(
     scheduledFor: nullableInstant,
     startedAt: nullableInstant,
     completedAt: nullableInstant,
-    errorReport: v.nullable(
-      v.strictObject({
-        name: v.string(),
-        url: v.string(),
-        expiresAt: nullableInstant,
-        expired: v.boolean(),
-      }),
+    errorReport: v.nullable(Download),
+    failedRows: v.pipe(
+      v.nullable(Download),
+      v.description(
+        "The rows that had an Error, as uploaded plus `Issue` and `Resolution` (CSV uploads), or the packages that failed; null without any.",
+      ),
+    ),
+    dryRun: v.pipe(v.boolean(), v.description("A dry run: every row judged and reported, nothing changed.")),
+    retryOf: v.pipe(
+      v.nullable(v.pipe(v.string(), v.regex(REFERENCE_PATTERN))),
+      v.description("The reference ID of the action this one retries; else null."),
+    ),
+    timeline: v.pipe(
+      v.array(TimelineEntrySchema),
+      v.description(
+        "Each status change in order, with its time and cause, and each resume by another worker.",
+      ),
     ),
     version: v.pipe(v.number(), v.integer(), v.minValue(0), v.description("Grows with every change.")),
   }),

@@ -4,6 +4,7 @@
  */
 import type * as v from "valibot";
 import { type ActionType, type Role, type Status, statusLabel, typeLabel } from "./model";
+import { timelineView } from "./timeline";
 import type { ActionViewSchema } from "./view-schema";
 
 /** The columns of `actions` that the public view needs (the event trigger writes exactly these). */
@@ -34,6 +35,10 @@ export interface ActionSnapshot {
   reportRows: number;
   reportExpiresAt: number | null;
   reportExpired: number;
+  dryRun: number;
+  retryOf: string | null;
+  /** JSON text (see timeline.ts). */
+  timeline: string;
   version: number;
 }
 
@@ -49,13 +54,51 @@ export interface ActionPage {
 const iso = (ms: number | null): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
-/** `spring-hires.csv` → `spring-hires-errors.csv`; without an upload, a name from type and reference. */
-export function reportFileName(action: Pick<ActionSnapshot, "fileName" | "type" | "referenceId">): string {
-  if (action.fileName) {
-    const base = action.fileName.replace(/\.[^./\\]*$/, "") || action.fileName;
-    return `${base}-errors.csv`;
-  }
-  return `${action.type.replace(/_/g, "-")}-${action.referenceId}-errors.csv`;
+type Named = Pick<ActionSnapshot, "fileName" | "type" | "referenceId">;
+
+/** The upload's name without its extension; without an upload, a name from type and reference. */
+function baseName(action: Named): string {
+  if (action.fileName) return action.fileName.replace(/\.[^./\\]*$/, "") || action.fileName;
+  return `${action.type.replace(/_/g, "-")}-${action.referenceId}`;
+}
+
+/** `spring-hires.csv` → `spring-hires-errors.csv`. */
+export function reportFileName(action: Named): string {
+  return `${baseName(action)}-errors.csv`;
+}
+
+/** Extensions a file of failed rows keeps from its upload, so it opens as the upload did. */
+const KEPT_EXTENSIONS = /\.(csv|txt|tsv)$/i;
+
+/**
+ * `spring-hires.csv` → `spring-hires-to-fix.csv`. An upload saved as `.txt` or `.tsv` (Excel's "Unicode
+ * Text" is UTF-16 with TABs, saved as `.txt`) keeps its extension, since the file keeps its dialect and
+ * Excel opens a `.txt` through its import wizard with TAB already chosen; anything else gets `.csv`.
+ */
+export function failedRowsFileName(action: Named): string {
+  const extension = action.fileName ? KEPT_EXTENSIONS.exec(action.fileName)?.[0] : undefined;
+  return `${baseName(action)}-to-fix${extension ?? ".csv"}`;
+}
+
+/**
+ * Types whose Error rows can be given back: a CSV upload's rows as uploaded, or a package upload's list
+ * of the packages that failed. The other types take no file, so there is nothing of the person's to return.
+ */
+export const RETURNABLE_TYPES: ReadonlySet<string> = new Set([
+  "user_upload",
+  "history_migration",
+  "content_upload",
+  "content_replace",
+]);
+
+/** A download of the action (report or failed rows), kept and expired with its report. */
+function download(a: ActionSnapshot, name: string, path: string) {
+  return {
+    name,
+    url: `/v1/actions/${a.referenceId}/${path}`,
+    expiresAt: iso(a.reportExpiresAt),
+    expired: a.reportExpired === 1,
+  };
 }
 
 export function toView(a: ActionSnapshot): ActionView {
@@ -87,15 +130,12 @@ export function toView(a: ActionSnapshot): ActionView {
     scheduledFor: iso(a.scheduledFor),
     startedAt: iso(a.startedAt),
     completedAt: iso(a.completedAt),
-    errorReport:
-      a.reportRows > 0
-        ? {
-            name: reportFileName(a),
-            url: `/v1/actions/${a.referenceId}/error-report`,
-            expiresAt: iso(a.reportExpiresAt),
-            expired: a.reportExpired === 1,
-          }
-        : null,
+    errorReport: a.reportRows > 0 ? download(a, reportFileName(a), "error-report") : null,
+    failedRows:
+      a.errors > 0 && RETURNABLE_TYPES.has(a.type) ? download(a, failedRowsFileName(a), "failed-rows") : null,
+    dryRun: a.dryRun === 1,
+    retryOf: a.retryOf ?? null,
+    timeline: timelineView(a.timeline),
     version: a.version,
   };
 }

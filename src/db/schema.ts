@@ -67,6 +67,20 @@ export const actions = sqliteTable(
     unpublished: text("unpublished"),
     /** Engine: handler-owned state that must survive a crash (JSON). */
     state: text("state").notNull().default("{}"),
+    /** 1: every row is judged and reported, nothing is changed (a dry run). */
+    dryRun: integer("dry_run").notNull().default(0),
+    /** The reference ID of the requester's own action that this one retries (its failed rows, fixed). */
+    retryOf: text("retry_of"),
+    /**
+     * The action's story (JSON array of { status, at, by, note }): each status change and each resume,
+     * appended by the statement that makes it, so every event snapshot carries it (src/actions/timeline.ts).
+     */
+    timeline: text("timeline").notNull().default("[]"),
+    /**
+     * A CSV upload's own shape (JSON { header, encoding, bom, delimiter, lineEnding }): its header row as
+     * written, to give its failed rows back in the same dialect. Null for other types.
+     */
+    source: text("source"),
   },
   (t) => [
     uniqueIndex("actions_reference_id").on(t.referenceId),
@@ -74,6 +88,7 @@ export const actions = sqliteTable(
     uniqueIndex("actions_idempotency").on(t.portalId, t.requesterId, t.idempotencyKey),
     index("actions_due").on(t.status, t.runAt),
     index("actions_report_expiry").on(t.reportExpired, t.reportExpiresAt),
+    index("actions_retry_of").on(t.retryOf),
   ],
 );
 
@@ -122,6 +137,8 @@ export const reportRows = sqliteTable(
     identifier: text("identifier").notNull(),
     issue: text("issue").notNull(),
     resolution: text("resolution").notNull(),
+    /** An Error row's record exactly as uploaded (CSV uploads), for the failed rows to fix. */
+    raw: text("raw"),
   },
   (t) => [primaryKey({ columns: [t.actionId, t.row] })],
 );

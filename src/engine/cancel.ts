@@ -25,7 +25,8 @@ export async function cancelAction(
       .from(actions)
       .where(and(eq(actions.waitFor, waitFor.pop()!), notInArray(actions.status, [...FINAL_STATUSES])));
     for (const step of waiting) {
-      const ended = await cancelOne(services, step, by);
+      const note = `Cancelled with the step it waits for (${cancelled.referenceId}).`;
+      const ended = await cancelOne(services, step, by, note);
       if (ended) waitFor.push(ended.id);
     }
   }
@@ -33,12 +34,17 @@ export async function cancelAction(
   return cancelled;
 }
 
-async function cancelOne(services: EngineServices, action: ActionRow, by: string): Promise<ActionRow | null> {
+async function cancelOne(
+  services: EngineServices,
+  action: ActionRow,
+  by: string,
+  note: string | null = null,
+): Promise<ActionRow | null> {
   const now = services.clock.now();
   const cancelled = await transition(
     services.db,
     { now, ...services.config },
-    { action, to: "cancelled", set: { failureReason: null } },
+    { action, to: "cancelled", by: "requester", note, set: { failureReason: null } },
   );
   if (!cancelled) return null;
   services.actionCache?.put(cancelled);

@@ -6,8 +6,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import { FINAL_STATUSES } from "../actions/model";
 import type { ActionRow } from "../actions/repository";
+import { appendTimeline } from "../actions/timeline";
 import type { Db } from "../db/client";
 import { actions, sliceGuard } from "../db/schema";
+import { CHUNK_SIZE } from "./staging";
 
 export interface ClaimOptions {
   workerId: string;
@@ -35,7 +37,22 @@ function fencingToken(workerId: string): string {
   return `${workerId}#${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
 }
 
-/** Takes over an action whose worker stopped renewing its lease (no status change, so no event). */
+/**
+ * The timeline's note on a resume, from the row as it was: how far the committed slices got (the
+ * checkpoint counts staged chunks), and whether the previous worker handed the action back (a graceful
+ * stop ends its lease and clears the owner) or stopped renewing its lease (killed, frozen, cut off).
+ */
+const resumeNote = sql`'Resumed by another worker ' || CASE WHEN ${actions.total} > 0
+    THEN 'with ' || printf('%,d', min(${actions.checkpoint} * ${CHUNK_SIZE}, ${actions.total})) || ' of '
+      || printf('%,d', ${actions.total}) || ' done'
+    ELSE 'from the start' END
+  || CASE WHEN ${actions.leaseOwner} IS NULL THEN ', after the previous one was shut down.'
+    ELSE ', after the previous one stopped responding.' END`;
+
+/**
+ * Takes over an action whose worker stopped renewing its lease. The status stays in progress; the
+ * timeline records the resume, and the version grows so streams and polls show it.
+ */
 async function reclaimExpired(db: Db, o: ClaimOptions): Promise<ActionRow | null> {
   const [row] = await db
     .update(actions)
@@ -43,6 +60,8 @@ async function reclaimExpired(db: Db, o: ClaimOptions): Promise<ActionRow | null
       leaseOwner: fencingToken(o.workerId),
       leaseExpiresAt: o.now + o.leaseMs,
       attempts: sql`${actions.attempts} + 1`,
+      version: sql`${actions.version} + 1`,
+      timeline: appendTimeline(sql`${actions.status}`, o.now, "worker", resumeNote),
     })
     .where(
       sql`${actions.id} = (SELECT id FROM actions WHERE status = 'in_progress' AND lease_expires_at <= ${o.now}
@@ -64,6 +83,7 @@ async function claimNew(db: Db, o: ClaimOptions): Promise<ActionRow | null> {
       leaseExpiresAt: o.now + o.leaseMs,
       attempts: sql`${actions.attempts} + 1`,
       startedAt: sql`coalesce(${actions.startedAt}, ${o.now})`,
+      timeline: appendTimeline("in_progress", o.now, "worker"),
     })
     .where(
       sql`${actions.id} = (

@@ -4,6 +4,7 @@
  */
 import { and, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { ActionRow } from "../actions/repository";
+import { appendTimeline } from "../actions/timeline";
 import { type TransitionContext, transition } from "../actions/transitions";
 import type { Db } from "../db/client";
 import { actions } from "../db/schema";
@@ -25,6 +26,7 @@ export async function promoteDueActions(db: Db, now: number, limit = 500): Promi
       status: "not_started",
       runAt: sql`coalesce(${actions.runAt}, ${now})`,
       version: sql`${actions.version} + 1`,
+      timeline: appendTimeline("not_started", now, "clock", "Its scheduled time came."),
     })
     .where(and(inArray(actions.id, due), eq(actions.status, "scheduled")))
     .returning({ id: actions.id });
@@ -86,6 +88,7 @@ export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100):
     const row = await transition(db, options, {
       action,
       to: "failed",
+      by: "clock",
       set: {
         failureReason:
           "The upload was interrupted before the whole file was received; upload the file again.",
@@ -101,7 +104,12 @@ export async function sweepTimeouts(db: Db, options: SweepOptions, limit = 100):
     const reason = timedOut
       ? timeoutReason(options.actionTimeoutMs)
       : `The action was interrupted ${action.attempts} times (the worker running it stopped) and was given up; what was done before is kept.`;
-    const row = await transition(db, options, { action, to: "timeout", set: { failureReason: reason } });
+    const row = await transition(db, options, {
+      action,
+      to: "timeout",
+      by: "clock",
+      set: { failureReason: reason },
+    });
     if (row) ended.push(row);
   }
   return ended;

@@ -4,11 +4,11 @@
  * recorded action, ended `failed` with a reason the requester can act on.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { invalidInput, Refusal } from "../actions/errors";
+import { type FieldProblem, invalidInput, Refusal } from "../actions/errors";
 import { isFinal } from "../actions/model";
 import type { Principal } from "../actions/principal";
-import { newTaskId } from "../actions/reference";
-import { type ActionRow, findByIdempotencyKey, insertAction } from "../actions/repository";
+import { newTaskId, normalizeReferenceId } from "../actions/reference";
+import { type ActionRow, findByIdempotencyKey, findOwnAction, insertAction } from "../actions/repository";
 import { transition } from "../actions/transitions";
 import { CsvError } from "../csv/parse";
 import { actions } from "../db/schema";
@@ -35,6 +35,8 @@ export async function submitAction(
       now: clock.now(),
       settings: services.config,
     })) ?? [];
+  const retryOf = await retriedAction(services, who, submission);
+  if (retryOf.problem) problems.push(retryOf.problem);
   if (problems.length > 0) throw invalidInput(problems);
 
   const now = clock.now();
@@ -49,6 +51,8 @@ export async function submitAction(
     notify: submission.notify,
     steps,
     taskId: steps > 1 ? newTaskId() : null,
+    dryRun: submission.dryRun,
+    retryOf: retryOf.referenceId,
   };
   const { action, created } = await insertAction(db, now, who, {
     ...base,
@@ -58,10 +62,46 @@ export async function submitAction(
   if (!created) return replayOf(action);
   if (steps > 1) {
     // Step 2 waits for step 1 to end, then works on what step 1 passed.
-    await insertAction(db, now, who, { ...base, fileName, step: 2, waitFor: action.id });
+    await insertAction(db, now, who, {
+      ...base,
+      fileName,
+      step: 2,
+      waitFor: action.id,
+      note: `Starts once step 1 (${action.referenceId}) has ended.`,
+    });
   }
   if (!hasFiles || !handler?.stageFiles) return { action, created };
   return { action: await stageFiles(services, action, submission), created };
+}
+
+/**
+ * The action a request retries: one of the requester's own, of the same type. Someone else's action is
+ * answered exactly like an unknown one (the same problem, the same words), so `retryOf` reveals nothing.
+ */
+async function retriedAction(
+  services: EngineServices,
+  who: Principal,
+  submission: Submission,
+): Promise<{ referenceId: string | null; problem?: FieldProblem }> {
+  if (!submission.retryOf) return { referenceId: null };
+  const ref = normalizeReferenceId(submission.retryOf);
+  const retried = ref ? await findOwnAction(services.db, who, ref) : null;
+  if (!retried) {
+    return {
+      referenceId: null,
+      problem: { path: "retryOf", message: "retryOf does not name one of your actions" },
+    };
+  }
+  if (retried.type !== submission.type) {
+    return {
+      referenceId: null,
+      problem: {
+        path: "retryOf",
+        message: `retryOf names a ${retried.type} action; a retry must be of the same type (${submission.type})`,
+      },
+    };
+  }
+  return { referenceId: retried.referenceId };
 }
 
 /**
@@ -104,7 +144,7 @@ async function stageFiles(
     const failed = await transition(
       db,
       { now: clock.now(), ...config },
-      { action, to: "failed", set: { failureReason: error.message, runAt: null } },
+      { action, to: "failed", by: "worker", set: { failureReason: error.message, runAt: null } },
     );
     return failed ?? action;
   }

@@ -98,7 +98,7 @@ export async function runClaimedAction(
     const statements = transitionStatements(
       db,
       { now: deps.clock.now(), reportRetentionMs: deps.reportRetentionMs, publicUrl: deps.publicUrl },
-      { action, to, set, where: eq(actions.leaseOwner, fence) },
+      { action, to, by: to === "timeout" ? "clock" : "worker", set, where: eq(actions.leaseOwner, fence) },
     );
     const ended = await commit(extra, [...statements, deleteStagedInput(db, action.id)]);
     if (ended) deps.observe?.transition(ended);

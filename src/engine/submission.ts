@@ -19,6 +19,10 @@ export interface Submission {
   scheduledFor: number | null;
   notify: boolean;
   idempotencyKey: string | null;
+  /** Judge and report every row, change nothing. */
+  dryRun: boolean;
+  /** A reference ID, as the request wrote it, of the requester's own action this one retries. */
+  retryOf: string | null;
   /** Removes the upload's spooled files; call once the request is done with them. */
   dispose(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import type { UploadSpool } from "./upload-spool";
 
 const nothingToDispose = async () => {};
 
-const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params"]);
+const RESERVED_FIELDS = new Set(["type", "file", "scheduledFor", "notify", "params", "dryRun", "retryOf"]);
 
 /**
  * `spool` streams file parts to temporary files (Bun); without it the body is read with `formData()`
@@ -134,7 +134,7 @@ function readJson(bytes: Uint8Array, idempotencyKey: string | null): Submission 
     }
     throw invalid(problems);
   }
-  const { type, params, scheduledFor, notify } = parsed.output;
+  const { type, params, scheduledFor, notify, dryRun, retryOf } = parsed.output;
   if (FILE_TYPES.has(type)) {
     throw new HttpProblem(
       415,
@@ -151,6 +151,8 @@ function readJson(bytes: Uint8Array, idempotencyKey: string | null): Submission 
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== false,
     idempotencyKey,
+    dryRun: dryRun === true,
+    retryOf: retryOf ?? null,
     dispose: nothingToDispose,
   };
 }
@@ -197,7 +199,7 @@ function fromMultipart(
   const files = body.files.filter((part) => part.field === "file").map((part) => part.file);
   const parsed = v.safeParse(MultipartSubmission, fields);
   if (!parsed.success) throw invalid(issuesToProblems(parsed.issues));
-  const { type, scheduledFor, notify } = parsed.output;
+  const { type, scheduledFor, notify, dryRun, retryOf } = parsed.output;
   const problems: FieldProblem[] = [];
   if (FILE_TYPES.has(type) && files.length === 0)
     problems.push({ path: "file", message: "file is required: attach the file to upload" });
@@ -212,6 +214,8 @@ function fromMultipart(
     scheduledFor: scheduledFor ? Date.parse(scheduledFor) : null,
     notify: notify !== "false",
     idempotencyKey,
+    dryRun: dryRun === "true",
+    retryOf: retryOf ?? null,
     dispose,
   };
 }

@@ -14,6 +14,8 @@ export interface CompletionEmailAction {
   requester: { name: string; email: string };
   /** ISO 8601; shown normalised to UTC. */
   completedAt: string;
+  /** A dry run: judged and reported, nothing changed; the subject and the body say so first. */
+  dryRun?: boolean;
 }
 
 export interface RenderedEmail {
@@ -67,10 +69,17 @@ export function completionEmail(action: CompletionEmailAction, publicUrl: string
   const completedAt = toUtcIso(action.completedAt);
   const outcome = OUTCOME[action.status] ?? NEUTRAL_OUTCOME;
   const requester = `${action.requester.name} <${action.requester.email}>`;
-  const subject = oneLine(`${action.typeLabel} ${action.referenceId}: ${action.statusLabel}`);
+  const dry = action.dryRun === true;
+  const subject = oneLine(
+    `${dry ? "Dry run: " : ""}${action.typeLabel} ${action.referenceId}: ${action.statusLabel}`,
+  );
+  const what = `${dry ? "dry run of the " : ""}${action.typeLabel.toLowerCase()}`;
+  const dryNote = dry
+    ? "This was a dry run: every row was checked and reported, and nothing in the portal was changed."
+    : null;
 
   const facts: [string, string][] = [
-    ["Action", action.typeLabel],
+    ["Action", dry ? `${action.typeLabel} (dry run)` : action.typeLabel],
     ["Status", action.statusLabel],
     ["Reference ID", action.referenceId],
     ["Requested by", requester],
@@ -80,8 +89,9 @@ export function completionEmail(action: CompletionEmailAction, publicUrl: string
   const text = [
     `Hello ${action.requester.name},`,
     "",
-    `Your ${action.typeLabel.toLowerCase()} ${action.referenceId} ${outcome}`,
+    `Your ${what} ${action.referenceId} ${outcome}`,
     "",
+    ...(dryNote ? [dryNote, ""] : []),
     ...facts.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`),
     "",
     "See the details in the tracker:",
@@ -105,8 +115,9 @@ export function completionEmail(action: CompletionEmailAction, publicUrl: string
     '<body style="margin:0;padding:24px;background:#f5f6f8;font-family:Arial,Helvetica,sans-serif;color:#1f2328;">',
     '<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px;">',
     `<p style="margin:0 0 12px;">Hello ${escapeHtml(action.requester.name)},</p>`,
-    `<p style="margin:0 0 16px;">Your ${escapeHtml(action.typeLabel.toLowerCase())} ` +
+    `<p style="margin:0 0 16px;">Your ${escapeHtml(what)} ` +
       `<strong>${escapeHtml(action.referenceId)}</strong> ${escapeHtml(outcome)}</p>`,
+    ...(dryNote ? [`<p style="margin:0 0 16px;">${escapeHtml(dryNote)}</p>`] : []),
     `<table role="presentation" style="border-collapse:collapse;margin:0 0 20px;font-size:14px;">${rows}</table>`,
     `<p style="margin:0 0 20px;"><a href="${escapeHtml(link)}" ` +
       'style="display:inline-block;background:#2563eb;color:#ffffff;text-decoration:none;' +

@@ -13,15 +13,41 @@ import { reportRows } from "../db/schema";
 export const REPORT_HEADER = ["Row", "Status", "Identifier", "Issue", "Resolution"];
 const PAGE = 1_000;
 
+/** One line of a report as the API shows it (JSON). */
+export interface ReportItem {
+  row: number;
+  status: "Error" | "Warning";
+  identifier: string;
+  issue: string;
+  resolution: string;
+}
+
+/** Up to `limit` lines after row `afterRow`, in row order (the primary key's order: one range read). */
+export async function readReportPage(
+  db: Db,
+  actionId: number,
+  afterRow: number,
+  limit: number,
+): Promise<ReportItem[]> {
+  const rows = await db
+    .select({
+      row: reportRows.row,
+      status: reportRows.status,
+      identifier: reportRows.identifier,
+      issue: reportRows.issue,
+      resolution: reportRows.resolution,
+    })
+    .from(reportRows)
+    .where(and(eq(reportRows.actionId, actionId), gt(reportRows.row, afterRow)))
+    .orderBy(asc(reportRows.row))
+    .limit(limit);
+  return rows as ReportItem[];
+}
+
 async function* reportPages(db: Db, actionId: number) {
   let after = 0;
   for (;;) {
-    const rows = await db
-      .select()
-      .from(reportRows)
-      .where(and(eq(reportRows.actionId, actionId), gt(reportRows.row, after)))
-      .orderBy(asc(reportRows.row))
-      .limit(PAGE);
+    const rows = await readReportPage(db, actionId, after, PAGE);
     if (rows.length === 0) return;
     yield rows.map((r) => [r.row, r.status, r.identifier, r.issue, r.resolution] as const);
     if (rows.length < PAGE) return;

@@ -50,6 +50,10 @@ function action(
     startedAt: null,
     completedAt: null,
     errorReport: null,
+    failedRows: null,
+    dryRun: false,
+    retryOf: null,
+    timeline: [],
     version: ++version,
     ...over,
   };

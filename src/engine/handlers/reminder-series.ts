@@ -13,6 +13,7 @@
 import { Cron } from "croner";
 import type { FieldProblem } from "../../actions/errors";
 import { newReferenceId } from "../../actions/reference";
+import { firstTimeline } from "../../actions/timeline";
 import { actions } from "../../db/schema";
 import { outboxInsert, personalEmailRow } from "../../mail/enqueue";
 import { type ReminderCourse, seriesEndEmail } from "../../mail/reminder-template";
@@ -142,6 +143,12 @@ export function seriesStatements(ctx: EngineContext, pattern: string, course: Re
       scheduledFor: next,
       runAt: next,
       state: JSON.stringify({ occurrence: occurrence + 1 }),
+      timeline: firstTimeline(
+        "scheduled",
+        now,
+        "worker",
+        `Occurrence ${occurrence + 1} of the series, scheduled when ${action.referenceId} ended.`,
+      ),
     }),
   ];
 }

@@ -9,19 +9,12 @@ import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { cancelAction } from "../../engine/cancel";
 import { etagOf } from "../../events/action-cache";
 import { AUTH_PROBLEMS, etag, problem, problems } from "../answers";
+import { decodeCursor, encodeCursor } from "../cursor";
 import { PERSONAL } from "../headers";
-import { HttpProblem, invalid } from "../problem";
+import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
 import { ActionRef, actionNotFound, pollAction } from "./poll";
 import { startAction } from "./start-action";
-
-const encodeCursor = (id: number) => Buffer.from(String(id)).toString("base64url");
-function decodeCursor(cursor: string): number {
-  const id = Number(Buffer.from(cursor, "base64url").toString());
-  if (!Number.isSafeInteger(id) || id < 1)
-    throw invalid([{ path: "cursor", message: "cursor is not a cursor from this API" }], 400);
-  return id;
-}
 
 export const ActionListSchema = v.pipe(
   v.strictObject({

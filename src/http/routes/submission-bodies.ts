@@ -37,14 +37,21 @@ export const PARAMS_COMPONENTS: Record<string, v.GenericSchema> = Object.fromEnt
   JSON_TYPES.map((type) => [paramsName(type), PARAMS_SCHEMAS[type]]),
 );
 
-const { scheduledFor, notify } = JsonSubmission.entries;
+const { scheduledFor, notify, dryRun, retryOf } = JsonSubmission.entries;
 
 /** One JSON request per type that takes params; its params are that type's, by reference. */
 export const JSON_REQUESTS: Record<string, v.GenericSchema> = Object.fromEntries(
   JSON_TYPES.map((type) => [
     jsonName(type),
     v.pipe(
-      v.object({ type: v.literal(type), params: PARAMS_SCHEMAS[type], scheduledFor, notify }),
+      v.object({
+        type: v.literal(type),
+        params: PARAMS_SCHEMAS[type],
+        scheduledFor,
+        notify,
+        dryRun,
+        retryOf,
+      }),
       v.description(`Start a ${type} action.`),
     ),
   ]),
@@ -69,7 +76,12 @@ const binary = (mediaType: string) => ({ type: "string", contentMediaType: media
 
 /** One form per type: the file types' `file` parts, or the others' params as a JSON `params` field. */
 function formOf(type: ActionType): JsonSchema {
-  const common = { scheduledFor: field("scheduledFor"), notify: field("notify") };
+  const common = {
+    scheduledFor: field("scheduledFor"),
+    notify: field("notify"),
+    dryRun: field("dryRun"),
+    retryOf: field("retryOf"),
+  };
   if (SINGLE_FILE_TYPES.has(type)) {
     return {
       type: "object",
