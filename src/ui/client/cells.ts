@@ -10,9 +10,9 @@ import { fullTime, num, plural, when } from "./format";
 const isStatus = (value: string): value is Status => (STATUSES as readonly string[]).includes(value);
 
 /** A `<time>` ("Today, 14:05") with the full date as its tooltip, or a dash when there is none. */
-export function timeEl(iso: string | null, prefix = ""): HTMLElement {
+export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLElement {
   if (!iso) return h("span", { class: "muted", "aria-label": "none" }, "—");
-  return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== ""));
+  return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== "", seconds));
 }
 
 /** A same-origin path from the API, or null: an attribute never takes a scheme-bearing URL. */
@@ -30,9 +30,20 @@ export function badge(v: ActionView): HTMLElement {
   );
 }
 
+/** The type, linked to the action's detail view (`?ref=`), with its step and a dry run's mark; the file. */
 export function actionCell(v: ActionView): Child[] {
-  const type = h("div", { class: "type" }, v.typeLabel);
+  const link = h(
+    "a",
+    {
+      class: "open",
+      href: `?ref=${v.referenceId}`,
+      "aria-label": `${v.typeLabel} ${v.referenceId}: details`,
+    },
+    v.typeLabel,
+  );
+  const type = h("div", { class: "type" }, link);
   if (v.steps > 1) type.append(h("span", { class: "step" }, `Step ${v.step} of ${v.steps}`));
+  if (v.dryRun) type.append(h("span", { class: "tag dry" }, "Dry run"));
   const file = v.fileName
     ? h("div", { class: "sub", title: v.fileName }, icon("file"), h("span", null, v.fileName))
     : null;
