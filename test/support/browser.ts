@@ -47,6 +47,15 @@ export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-output", "
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // A detail view that has just opened is still sliding in: the picture is of where it ends.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getElementById("detail")
+        ?.getAnimations()
+        .map((a) => a.finished) ?? [],
+    ),
+  );
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;

@@ -5,9 +5,9 @@
  */
 import { STATUS_LABELS, type Status } from "../../actions/model";
 import type { ActionView } from "../../actions/view";
-import { bar, safePath, timeEl } from "./cells";
+import { bar, counts, safePath, showsProgress, timeEl } from "./cells";
 import { type Child, h, icon } from "./dom";
-import { num, perSecond, plural, span, timeLeft, when } from "./format";
+import { num, onDay, perSecond, span, timeLeft, when } from "./format";
 import type { Estimate } from "./rate";
 
 type Timeline = ActionView["timeline"];
@@ -71,16 +71,8 @@ export function summary(v: ActionView, estimate: Estimate): Child[] {
   }
   if (v.failureReason)
     out.push(h("p", { class: "callout bad" }, icon("failed"), h("span", null, v.failureReason)));
-  if (p.total > 0 && v.status !== "scheduled" && v.status !== "not_started") {
-    const counts = h(
-      "div",
-      { class: "counts" },
-      `${num.format(p.processed)} of ${num.format(p.total)} processed`,
-    );
-    if (p.errors) counts.append(h("span", { class: "e" }, plural(p.errors, "error")));
-    if (p.warnings) counts.append(h("span", { class: "w" }, plural(p.warnings, "warning")));
-    counts.append(h("span", { class: "pct" }, `${Math.floor((p.processed / p.total) * 100)}%`));
-    out.push(bar(v), counts);
+  if (showsProgress(v)) {
+    out.push(bar(v), counts(v, `${num.format(p.processed)} of ${num.format(p.total)} processed`, true));
   }
   out.push(stats(v, estimate));
   return out;
@@ -101,7 +93,12 @@ function download(file: DownloadFile | null, title: string, holds: string): Chil
       h("b", null, title),
       h("div", { class: "small muted" }, `${file.name} · ${holds}`),
       file.expired
-        ? h("div", { class: "small expired" }, icon("clock"), until ? `Expired on ${until}` : "Expired")
+        ? h(
+            "div",
+            { class: "small expired" },
+            icon("clock"),
+            file.expiresAt ? `Expired ${onDay(file.expiresAt)}` : "Expired",
+          )
         : until
           ? h("div", { class: "small muted" }, `Available until ${until}`)
           : null,
@@ -119,20 +116,21 @@ function download(file: DownloadFile | null, title: string, holds: string): Chil
 
 export function downloads(v: ActionView): Child[] | null {
   if (!v.errorReport && !v.failedRows) return null;
+  const soFar = v.status === "in_progress" ? " so far" : "";
   return [
     h("h3", null, "Downloads"),
     h(
       "ul",
       { class: "files" },
-      download(v.errorReport, "Error report", "every row with an error or a warning"),
-      download(v.failedRows, "Failed rows", "in your file's own columns, to fix and upload again"),
+      download(v.errorReport, "Error report", `every row with an error or a warning${soFar}`),
+      download(v.failedRows, "Failed rows", `in your file's own columns, to fix and upload again${soFar}`),
     ),
   ];
 }
 
 /**
  * Each status change with its cause and time; an entry that changes no status (a worker resuming the
- * action) reads as its note.
+ * action) reads as its note, which names its cause.
  */
 export function timeline(entries: Timeline): Child[] | null {
   if (!entries.length) return null;
@@ -152,8 +150,7 @@ export function timeline(entries: Timeline): Child[] | null {
             "div",
             null,
             h("b", null, same ? e.note : STATUS_LABELS[status]),
-            " ",
-            h("span", { class: "muted" }, CAUSES[e.by] ?? ""),
+            same ? null : h("span", { class: "muted" }, ` ${CAUSES[e.by] ?? ""}`),
             h("div", { class: "small muted" }, timeEl(e.at, "", true)),
             e.note && !same ? h("div", { class: "small" }, e.note) : null,
           ),

@@ -11,7 +11,7 @@
 import type { ActionView } from "../../actions/view";
 import { badge } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
-import { type Child, h, icon } from "./dom";
+import { type Child, h, icon, plainClick } from "./dom";
 import type { RateBook } from "./rate";
 import { Relations, stepLabel } from "./relations";
 import { ReportRows } from "./report-rows";
@@ -65,8 +65,8 @@ export class DetailView {
   private returnTo: HTMLElement | null = null;
   private closing = false;
   private readonly head = new Part(ui.detailMeta);
-  private readonly parts = ["summary", "downloads", "rows", "related", "timeline"].map(
-    (name) => new Part(h("section", { class: `part ${name}` })),
+  private readonly parts = ["summary", "downloads", "related", "timeline", "rows"].map(
+    (name) => new Part(h("section", { class: "part", "data-part": name })),
   );
   private readonly rows = new ReportRows(() => this.render());
   private readonly relations: Relations;
@@ -179,7 +179,7 @@ export class DetailView {
     const target = event.target as Element;
     const link = target.closest<HTMLAnchorElement>("a[data-open]");
     if (link) {
-      if (event.button || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      if (!plainClick(event)) return;
       event.preventDefault();
       this.go(link.dataset.open!);
       return;
@@ -192,7 +192,7 @@ export class DetailView {
   private render(): void {
     const v = this.ref ? this.sources.store.get(this.ref) : undefined;
     if (!v) return;
-    const [summaryPart, downloadsPart, rowsPart, relatedPart, timelinePart] = this.parts as [
+    const [summaryPart, downloadsPart, relatedPart, timelinePart, rowsPart] = this.parts as [
       Part,
       Part,
       Part,
@@ -215,8 +215,8 @@ export class DetailView {
       JSON.stringify([v.status, v.progress, v.failureReason, v.completedAt, v.dryRun, estimate]),
       () => summary(v, estimate),
     );
-    downloadsPart.show(JSON.stringify([v.errorReport, v.failedRows]), () => downloads(v));
-    rowsPart.show(`${this.rows.key}/${JSON.stringify(v.errorReport)}`, () => this.rows.render(v));
+    downloadsPart.show(JSON.stringify([v.errorReport, v.failedRows, v.status]), () => downloads(v));
+    rowsPart.show(`${this.rows.key}/${v.status}/${JSON.stringify(v.errorReport)}`, () => this.rows.render(v));
     relatedPart.show(this.relations.key(v), () => this.relations.render(v));
     timelinePart.show(JSON.stringify(v.timeline), () => timeline(v.timeline));
   }

@@ -62,3 +62,9 @@ export function timeLeft(seconds: number): string {
   if (seconds < 600) return `about ${span(Math.ceil(seconds / 10) * 10)}`;
   return `about ${span(Math.ceil(seconds / 60) * 60)}`;
 }
+
+/** "on 3 Mar, 14:05", or "yesterday, 20:43" where the day is said relatively (after "Expired"). */
+export function onDay(iso: string): string {
+  const said = when(iso, true);
+  return said.charAt(0) === said.charAt(0).toLocaleLowerCase() && !/^\d/.test(said) ? said : `on ${said}`;
+}

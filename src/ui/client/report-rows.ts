@@ -96,8 +96,16 @@ export class ReportRows {
             "tr",
             null,
             cell(String(r.row), "num"),
-            h("td", null, h("span", { class: `tag ${r.status === "Error" ? "e" : "w"}` }, r.status)),
-            cell(r.identifier, "id"),
+            h(
+              "td",
+              null,
+              h(
+                "span",
+                { class: `tag s-${r.status === "Error" ? "failed" : "completed_with_errors"}` },
+                r.status,
+              ),
+            ),
+            cell(r.identifier, "id mono"),
             h("td", null, r.issue, r.resolution ? h("div", { class: "small muted" }, r.resolution) : null),
           ),
         ),
@@ -115,12 +123,17 @@ export class ReportRows {
         shown === 1 ? "This is the only row." : `These are all ${shown} rows.`,
       );
     }
+    // While it runs the count moves every second: not shown, so the link here keeps its focus.
     const total = v.progress.errors + v.progress.warnings;
+    const lead =
+      v.status === "in_progress"
+        ? `The first ${shown} rows so far. `
+        : `The first ${shown}${total > shown ? ` of ${num.format(total)}` : ""} rows. `;
     const href = safePath(v.errorReport?.url);
     return h(
       "p",
       { class: "small more" },
-      `The first ${shown} of ${total > shown ? num.format(total) : "more"} rows. `,
+      lead,
       href ? h("a", { href }, icon("download"), "Download the error report") : null,
       href ? " for all of them." : null,
     );

@@ -4,7 +4,7 @@
  */
 import type { ActionView } from "../../actions/view";
 import { actionCell, badge, progressCell, reportCell, timeEl } from "./cells";
-import { type Child, h, icon } from "./dom";
+import { type Child, h, icon, plainClick } from "./dom";
 import { announce } from "./shell";
 
 /** Labels for the stacked layout of narrow screens (the header row is hidden there). */
@@ -100,7 +100,7 @@ export function openOnActivate(table: HTMLTableElement, open: (ref: string, row:
     target instanceof Element ? target.closest<HTMLTableRowElement>("tr[data-ref]") : null;
   table.addEventListener("click", (event) => {
     const tr = rowOf(event.target);
-    if (!tr || event.button || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!tr || !plainClick(event)) return;
     const control = (event.target as Element).closest("a, button");
     if (control && !control.matches("a.open")) return;
     if (!control && getSelection()?.toString()) return;
