@@ -105,6 +105,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/actions/{referenceId}/failed-rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows that had an Error, to fix and upload again (CSV)
+         * @description A CSV upload's Error rows exactly as uploaded (its own header row and columns, in its own encoding, separator and line ends) plus `Issue` and `Resolution` as the last two columns, which an upload ignores; a cell a spreadsheet would run as a formula gets a leading `'`. For a package upload, `File,Issue,Resolution` for each package that failed. Named `<upload name>-to-fix.csv` (`.txt` and `.tsv` uploads keep their extension). Kept and expired with the error report: `410` after it.
+         */
+        get: operations["getFailedRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1871,6 +1891,165 @@ export interface operations {
                      *       "title": "404",
                      *       "status": 404,
                      *       "detail": "No such action of the caller's, or the action has no report (no row had a problem).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The report has expired (`expiredAt` says when). */
+            410: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "410",
+                     *       "status": 410,
+                     *       "detail": "The report has expired (`expiredAt` says when).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on the tracker's side; quote the request id. */
+            500: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "500",
+                     *       "status": 500,
+                     *       "detail": "Something failed on the tracker's side; quote the request id.",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFailedRows: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request; any other form than the one shown is replaced by a new id. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The action's reference ID, read forgivingly (any case; O for 0, I and L for 1).
+                 * @example BA-7K3Q9X2M
+                 */
+                referenceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The failed rows, in the upload's encoding (`charset` says which: utf-8, utf-16le or utf-16be). */
+            200: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description An attachment named after the upload (`filename`, and `filename*` in UTF-8, RFC 6266).
+                     * @example attachment; filename="users-errors.csv"; filename*=UTF-8''users-errors.csv
+                     */
+                    "Content-Disposition": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No credential, or one that was refused (missing, malformed, badly signed or expired). */
+            401: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    /**
+                     * @description The bearer challenge (RFC 6750).
+                     * @example Bearer realm="tracker"
+                     */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "401",
+                     *       "status": 401,
+                     *       "detail": "No credential, or one that was refused (missing, malformed, badly signed or expired).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF). */
+            403: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "403",
+                     *       "status": 403,
+                     *       "detail": "Learners cannot start or track bulk actions; or a request signed in with the session cookie that changes something came from a foreign origin (CSRF).",
+                     *       "requestId": "k3f9a2-1c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such action of the caller's, or it has no failed rows (no row had an Error, or it takes no file). */
+            404: {
+                headers: {
+                    /**
+                     * @description An id for this request, echoed in every answer (and problem) and in the log.
+                     * @example k3f9a2-1c
+                     */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "404",
+                     *       "status": 404,
+                     *       "detail": "No such action of the caller's, or it has no failed rows (no row had an Error, or it takes no file).",
                      *       "requestId": "k3f9a2-1c"
                      *     }
                      */

@@ -39,6 +39,11 @@ export interface ActionSnapshot {
   retryOf: string | null;
   /** JSON text (see timeline.ts). */
   timeline: string;
+  /**
+   * Non-null when a CSV upload's shape was kept, so its failed rows can be given back (the row holds the
+   * shape; an event snapshot holds '' for it, as the view needs only to know).
+   */
+  source: string | null;
   version: number;
 }
 
@@ -80,16 +85,20 @@ export function failedRowsFileName(action: Named): string {
   return `${baseName(action)}-to-fix${extension ?? ".csv"}`;
 }
 
+/** CSV uploads: their Error rows are given back as uploaded, when their shape was kept. */
+const CSV_UPLOADS: ReadonlySet<string> = new Set(["user_upload", "history_migration"]);
+/** Package uploads: their failed rows are the list of the packages that failed. */
+const PACKAGE_UPLOADS: ReadonlySet<string> = new Set(["content_upload", "content_replace"]);
+
 /**
- * Types whose Error rows can be given back: a CSV upload's rows as uploaded, or a package upload's list
- * of the packages that failed. The other types take no file, so there is nothing of the person's to return.
+ * Whether the action has Error rows whose input can be given back: a CSV upload's rows as uploaded (its
+ * shape kept: not for actions older than this feature), or a package upload's failed packages. The other
+ * types take no file, so there is nothing of the person's to return.
  */
-export const RETURNABLE_TYPES: ReadonlySet<string> = new Set([
-  "user_upload",
-  "history_migration",
-  "content_upload",
-  "content_replace",
-]);
+export function hasFailedRows(a: Pick<ActionSnapshot, "errors" | "type" | "source">): boolean {
+  if (a.errors === 0) return false;
+  return PACKAGE_UPLOADS.has(a.type) || (CSV_UPLOADS.has(a.type) && a.source !== null);
+}
 
 /** A download of the action (report or failed rows), kept and expired with its report. */
 function download(a: ActionSnapshot, name: string, path: string) {
@@ -131,8 +140,7 @@ export function toView(a: ActionSnapshot): ActionView {
     startedAt: iso(a.startedAt),
     completedAt: iso(a.completedAt),
     errorReport: a.reportRows > 0 ? download(a, reportFileName(a), "error-report") : null,
-    failedRows:
-      a.errors > 0 && RETURNABLE_TYPES.has(a.type) ? download(a, failedRowsFileName(a), "failed-rows") : null,
+    failedRows: hasFailedRows(a) ? download(a, failedRowsFileName(a), "failed-rows") : null,
     dryRun: a.dryRun === 1,
     retryOf: a.retryOf ?? null,
     timeline: timelineView(a.timeline),

@@ -19,6 +19,11 @@ export interface CsvDialect {
   lineEnding: LineEnding;
 }
 
+/** A CSV upload's own shape: its dialect and its header row as written, to write rows back in it. */
+export interface CsvShape extends CsvDialect {
+  header: string;
+}
+
 /** "a comma", "a semicolon", "a TAB", or the character quoted: separators as an admin reads them. */
 export function delimiterName(delimiter: string): string {
   const names: Record<string, string> = {

@@ -9,6 +9,7 @@ import type { Principal } from "../actions/principal";
 import type { ActionRow } from "../actions/repository";
 import type { Config } from "../config";
 import type { BlobStore } from "../content/blob-store";
+import type { CsvShape } from "../csv/dialect";
 import type { Db } from "../db/client";
 import type { Submission } from "./submission";
 
@@ -21,6 +22,8 @@ export interface ReportLine {
   identifier: string;
   issue: string;
   resolution: string;
+  /** An Error row's record as uploaded (CSV uploads), kept for the failed rows to fix. */
+  raw?: string;
 }
 
 /** A staged item and its position (0-based) in the action's input. */
@@ -83,8 +86,11 @@ export interface ActionHandler {
     params: Record<string, unknown>,
     context: SubmissionContext,
   ): Promise<FieldProblem[]>;
-  /** Stages the uploaded files as items (file types). Throws WholeActionError for an unusable file. */
-  stageFiles?(ctx: IntakeContext, submission: Submission, stage: Stager): Promise<void>;
+  /**
+   * Stages the uploaded files as items (file types). Throws WholeActionError for an unusable file. A CSV
+   * upload answers its shape (dialect and header row), kept to give its failed rows back as uploaded.
+   */
+  stageFiles?(ctx: IntakeContext, submission: Submission, stage: Stager): Promise<CsvShape | undefined>;
   /** Stages items from the database when the action starts (group actions, rules, reminders). */
   prepare?(ctx: EngineContext, stage: Stager): Promise<void>;
   /** Applies one batch of items, in position order. */

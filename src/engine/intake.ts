@@ -10,6 +10,7 @@ import type { Principal } from "../actions/principal";
 import { newTaskId, normalizeReferenceId } from "../actions/reference";
 import { type ActionRow, findByIdempotencyKey, findOwnAction, insertAction } from "../actions/repository";
 import { transition } from "../actions/transitions";
+import type { CsvShape } from "../csv/dialect";
 import { CsvError } from "../csv/parse";
 import { actions } from "../db/schema";
 import { safeFileName } from "../lib/file-name";
@@ -135,8 +136,9 @@ async function stageFiles(
     maxRows: config.maxRowsPerFile,
     maxFileBytes: config.maxFileBytes,
   };
+  let shape: CsvShape | undefined;
   try {
-    await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
+    shape = await handlers[submission.type]!.stageFiles!(ctx, submission, stager);
     await stager.flush();
   } catch (error) {
     if (!(error instanceof WholeActionError || error instanceof CsvError)) throw error;
@@ -155,6 +157,7 @@ async function stageFiles(
       total: stager.count,
       // The input is staged: the engine must not run the type's `prepare` (it stages from the database).
       state: JSON.stringify({ prepared: true }),
+      source: shape ? JSON.stringify(shape) : null,
       runAt: scheduled ? action.scheduledFor : clock.now(),
       version: sql`${actions.version} + 1`,
     })

@@ -49,13 +49,13 @@ async function alreadyRecorded(db: Db, rows: readonly Row[]): Promise<Map<string
 export const historyMigration: ActionHandler = {
   async stageFiles(ctx, submission, stager) {
     const firstRowOf = new Map<string, number>();
-    await stageCsv(
+    return stageCsv(
       submission.files[0]!,
       stager,
       {
         required: ["email", "course_code", "completed_at"],
         known: COLUMNS,
-        toItem(cells, row): HistoryItem {
+        toItem(cells, row, raw): HistoryItem {
           const item: HistoryItem = [
             row,
             cells.email ?? "",
@@ -64,6 +64,7 @@ export const historyMigration: ActionHandler = {
             cells.score ?? "",
             cells.status ?? "",
             0,
+            raw,
           ];
           // Only a row that can be imported counts as the first of a repeated record.
           const { record } = checkHistoryRow(item, ctx.now);
@@ -155,6 +156,7 @@ export const historyMigration: ActionHandler = {
         `${c.item[1] || "(blank)"} / ${c.item[2] || "(blank)"}`,
         c.problems,
       );
+      if (line?.status === "Error") line.raw = c.item[7];
       if (line) report.push(line);
     }
     const errors = report.filter((l) => l.status === "Error").length;

@@ -8,8 +8,12 @@ import type { RowProblem } from "../row-problems";
 export const HISTORY_STATUSES = ["completed", "passed", "failed"] as const;
 export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
 
-/** The staged cells of one row: [row, email, courseCode, completedAt, score, status, duplicateOfRow]. */
-export type HistoryItem = [number, string, string, string, string, string, number];
+/**
+ * The staged cells of one row: [row, email, courseCode, completedAt, score, status, duplicateOfRow, raw].
+ * Every row keeps its text as uploaded (`raw`): whether it ends with an Error depends on the portal's
+ * users and courses when it is applied, not only on its cells.
+ */
+export type HistoryItem = [number, string, string, string, string, string, number, string];
 
 /** A row that passed the local checks. */
 export interface HistoryRecord {

@@ -14,40 +14,50 @@ import { combineProblems, type RowProblem } from "../row-problems";
 
 const COLUMNS = ["email", "first_name", "last_name", "role", "department", "groups"] as const;
 
-/** A staged row: [row, email, first, last, role, department, groups, duplicateOfRow]. */
-type Item = [number, string, string, string, string, string, string[], number];
+/**
+ * A staged row: [row, email, first, last, role, department, groups, duplicateOfRow, raw?]. The record's
+ * text as uploaded (`raw`) is kept only for a row whose own cells make it an Error; those are all of this
+ * type's Errors, and most rows of a large upload are fine, so the others cost nothing extra.
+ */
+type Item = [number, string, string, string, string, string, string[], number, string?];
 
 const Email = v.pipe(v.string(), v.email());
 const Role = v.picklist(ROLES);
+const ROLE_NAMES: ReadonlySet<string> = new Set(ROLES);
 
 export const userUpload: ActionHandler = {
   async stageFiles(ctx, submission, stager) {
     // Not a Map: a million emails as heap strings cost 100+ MB; this holds them in ~40 MB of typed arrays.
     const firstRowOf = new FirstSeen();
-    await stageCsv(
+    return stageCsv(
       submission.files[0]!,
       stager,
       {
         required: ["email"],
         known: COLUMNS,
-        toItem(cells, row): Item {
+        toItem(cells, row, raw): Item {
           const key = cells.email!.toLowerCase();
-          let duplicateOf = 0;
-          if (key && v.is(Email, key)) duplicateOf = firstRowOf.firstSeen(key, row);
+          const valid = key !== "" && v.is(Email, key);
+          const duplicateOf = valid ? firstRowOf.firstSeen(key, row) : 0;
+          const role = cells.role ?? "";
           const groups = (cells.groups ?? "")
             .split(";")
             .map((g) => g.trim())
             .filter(Boolean);
-          return [
+          const item: Item = [
             row,
             cells.email ?? "",
             cells.first_name ?? "",
             cells.last_name ?? "",
-            cells.role ?? "",
+            role,
             cells.department ?? "",
             groups,
             duplicateOf,
           ];
+          // The same Errors as checkRow finds when the row is applied.
+          if (!valid || duplicateOf > 0 || (role !== "" && !ROLE_NAMES.has(role.toLowerCase())))
+            item.push(raw);
+          return item;
         },
       },
       { maxRows: ctx.maxRows, maxBytes: ctx.maxFileBytes },
@@ -60,11 +70,12 @@ export const userUpload: ActionHandler = {
     let errors = 0;
     let warnings = 0;
     for (const { item } of items as StagedItem<Item>[]) {
-      const [row, email, firstName, lastName, role, department, groups, duplicateOf] = item;
+      const [row, email, firstName, lastName, role, department, groups, duplicateOf, raw] = item;
       const problems = checkRow(email, role, firstName, lastName, duplicateOf);
       const line = combineProblems(row, email || "(blank)", problems);
       if (line) report.push(line);
       if (line?.status === "Error") {
+        if (raw !== undefined) line.raw = raw;
         errors++;
         continue;
       }

@@ -8,7 +8,9 @@ import * as v from "valibot";
 import { pageCursor, pageLimit } from "../../actions/params";
 import { normalizeReferenceId } from "../../actions/reference";
 import { type ActionRow, findOwnAction } from "../../actions/repository";
+import { hasFailedRows } from "../../actions/view";
 import { readReportPage, reportResponse } from "../../reports/download";
+import { failedRowsResponse } from "../../reports/failed-rows";
 import { AUTH_PROBLEMS, contentDisposition, problem, problems } from "../answers";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { AppEnv } from "../env";
@@ -162,5 +164,56 @@ export const reportRowsRoute = defineRoute({
   },
 });
 
+export const failedRowsRoute = defineRoute({
+  operationId: "getFailedRows",
+  method: "GET",
+  path: "/v1/actions/{referenceId}/failed-rows",
+  tag: "actions",
+  summary: "The rows that had an Error, to fix and upload again (CSV)",
+  description:
+    "A CSV upload's Error rows exactly as uploaded (its own header row and columns, in its own encoding, " +
+    "separator and line ends) plus `Issue` and `Resolution` as the last two columns, which an upload " +
+    "ignores; a cell a spreadsheet would run as a formula gets a leading `'`. For a package upload, " +
+    "`File,Issue,Resolution` for each package that failed. Named `<upload name>-to-fix.csv` (`.txt` and " +
+    "`.tsv` uploads keep their extension). Kept and expired with the error report: `410` after it.",
+  auth: ["bearer", "cookie"],
+  cache: PERSONAL,
+  input: { params: ActionRef },
+  answers: {
+    200: {
+      description:
+        "The failed rows, in the upload's encoding (`charset` says which: utf-8, utf-16le or utf-16be).",
+      content: {
+        "text/csv": {
+          schema: { type: "string" },
+          examples: {
+            rows: {
+              summary: "A semicolon file's failed row",
+              value:
+                "\uFEFFemail;first_name;last_name;role;Issue;Resolution\r\n" +
+                'ann@example.com;Ann;Lee;boss;"The role ""boss"" is not one of learner, instructor, manager or admin.";Change the role…\r\n',
+            },
+          },
+        },
+      },
+      headers: { "Content-Disposition": contentDisposition },
+    },
+    ...REPORT_PROBLEMS,
+    404: problem(
+      404,
+      "No such action of the caller's, or it has no failed rows (no row had an Error, or it takes no file).",
+    ),
+  },
+  handler: async (c, { params }) => {
+    const action = await actionWithReport(
+      c,
+      params.referenceId,
+      hasFailedRows,
+      "This action has no failed rows to give back: no row of its upload had an error.",
+    );
+    return failedRowsResponse(c.get("services").db, action);
+  },
+});
+
 /** This file's routes, in the table's order. */
-export const reportRoutes: Route[] = [errorReport, reportRowsRoute];
+export const reportRoutes: Route[] = [errorReport, reportRowsRoute, failedRowsRoute];
