@@ -58,7 +58,7 @@ describeBrowser("what the detail view links to", () => {
       await row.locator("a.open").click();
       await waitOpen(page, dry.referenceId);
       expect(await sheet(page).locator("#detail-meta .tag.dry").textContent()).toBe("Dry run");
-      expect(await sheet(page).locator(".callout.dry").textContent()).toContain("nothing was changed");
+      expect(await sheet(page).locator(".callout.dry").textContent()).toContain("Nothing is changed");
       await screenshot(page, "detail-dry-run");
       await context.close();
     },

@@ -22,6 +22,7 @@ import {
 } from "../support/browser";
 import { ADA } from "../support/env";
 import type { TestServer } from "../support/server";
+import { excelCsvUtf8 } from "../support/spreadsheet-files";
 import { usersCsv } from "../support/users-csv";
 
 let server: TestServer;
@@ -115,7 +116,17 @@ describeBrowser("the detail view of one action", () => {
   test(
     "by ?ref=: the timeline, the report's rows inline, and both files downloaded with the session cookie",
     async () => {
-      const action = await uploadUsers(server, ADA, CSV_WITH_ERRORS, "spring-hires.csv");
+      // Excel "CSV UTF-8" with German regional settings: semicolons, a BOM, CRLF, a quoted cell.
+      const sheetRows = [
+        ["email", "first_name", "last_name", "role"],
+        ["grace@example.com", "Grace", "Hopper", "admin"],
+        ["not-an-email", "Jürgen", "Müller; Sohn", "learner"],
+        ["linus@example.com", "Linus", "", "learner"],
+        ["ken@example.com", "Ken", "Thompson", "wizard"],
+      ];
+      const upload = excelCsvUtf8(sheetRows, ";") as Uint8Array<ArrayBuffer>;
+      const uploadedLines = new TextDecoder().decode(upload).split("\r\n");
+      const action = await uploadUsers(server, ADA, upload, "neue-mitarbeiter.csv");
       const ref = action.referenceId;
       await settle(server, ADA, ref);
       const { context, page } = await openPage(browser);
@@ -145,27 +156,26 @@ describeBrowser("the detail view of one action", () => {
       const files = sheet(page).locator(".files li");
       expect(await files.count()).toBe(2);
       expect(await files.nth(0).textContent()).toContain("Available until");
-      expect(await files.nth(1).textContent()).toContain("spring-hires-to-fix.csv");
+      expect(await files.nth(1).textContent()).toContain("neue-mitarbeiter-to-fix.csv");
       await screenshot(page, "detail-completed-with-errors");
 
       const report = await download(page, files.nth(0).locator("a"));
-      expect(report.name).toBe("spring-hires-errors.csv");
+      expect(report.name).toBe("neue-mitarbeiter-errors.csv");
       expect(report.text.replace(/^\uFEFF/, "").split(/\r?\n/)[0]).toBe(
         "Row,Status,Identifier,Issue,Resolution",
       );
       expect(report.text).toContain("ken@example.com");
 
+      // The failed rows: the upload's own header and dialect, each Error row byte for byte as uploaded
+      // (its quoted cell too), then its issue and resolution.
       const toFix = await download(page, files.nth(1).locator("a"));
-      expect(toFix.name).toBe("spring-hires-to-fix.csv");
-      const lines = toFix.text
-        .replace(/^\uFEFF/, "")
-        .trim()
-        .split(/\r?\n/);
-      expect(lines[0]).toBe("email,first_name,last_name,role,Issue,Resolution");
-      // Each failed row exactly as uploaded, then its issue and resolution.
-      expect(lines[1]?.startsWith("not-an-email,Bad,Email,learner,")).toBe(true);
-      expect(lines[2]?.startsWith("ken@example.com,Ken,Thompson,wizard,")).toBe(true);
-      expect(lines).toHaveLength(3);
+      expect(toFix.name).toBe("neue-mitarbeiter-to-fix.csv");
+      const lines = toFix.text.replace(/^\uFEFF/, "").split("\r\n");
+      expect(lines[0]).toBe(`${uploadedLines[0]!.replace(/^\uFEFF/, "")};Issue;Resolution`);
+      expect(lines[1]!.startsWith(`${uploadedLines[2]};`)).toBe(true);
+      expect(lines[1]).toContain('"Müller; Sohn"');
+      expect(lines[2]!.startsWith(`${uploadedLines[4]};`)).toBe(true);
+      expect(lines.slice(3)).toEqual([""]);
       expect(pageErrors(page)).toEqual([]);
       await context.close();
     },

@@ -57,7 +57,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
     ),
   );
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // With the detail view open, the window is the picture (the list behind it may be longer).
+  const sheetOpen = await page.locator("dialog[open]").count();
+  await page.screenshot({ path, fullPage: sheetOpen === 0 });
   return path;
 }
 
@@ -120,11 +122,11 @@ export async function signIn(
   await page.goto(`${server.url}${path}`);
 }
 
-/** Starts a CSV user upload through the API as `person`; returns the action. */
+/** Starts a CSV user upload (text, or the bytes a spreadsheet program wrote) as `person`; returns the action. */
 export async function uploadUsers(
   server: TestServer,
   person: Person,
-  csv: string,
+  csv: string | Uint8Array<ArrayBuffer>,
   fileName = "users.csv",
   fields: Record<string, string> = {},
 ): Promise<{ referenceId: string; status: string } & Record<string, unknown>> {

@@ -64,7 +64,7 @@ export function summary(v: ActionView, estimate: Estimate): Child[] {
           "span",
           null,
           h("b", null, "Dry run. "),
-          "Every row was checked as the real run would; nothing was changed.",
+          "Nothing is changed: every row is checked as the real run would.",
         ),
       ),
     );
