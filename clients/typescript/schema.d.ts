@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List one's own actions, newest first */
+        /**
+         * List one's own actions, newest first
+         * @description Filters combine: `status` and `type` (comma-separated lists), `retryOf` (the actions that retry one, for its chain).
+         */
         get: operations["listActions"];
         put?: never;
         /**

@@ -110,6 +110,8 @@ export interface ListQuery {
   limit: number;
   /** Only actions older than this id (the cursor). */
   beforeId?: number;
+  /** Only the actions that retry this one (a reference ID). */
+  retryOf?: string;
 }
 
 export async function listOwnActions(db: Db, who: Principal, query: ListQuery) {
@@ -122,6 +124,7 @@ export async function listOwnActions(db: Db, who: Principal, query: ListQuery) {
         query.statuses?.length ? inArray(actions.status, query.statuses) : undefined,
         query.types?.length ? inArray(actions.type, query.types) : undefined,
         query.beforeId ? lt(actions.id, query.beforeId) : undefined,
+        query.retryOf !== undefined ? eq(actions.retryOf, query.retryOf) : undefined,
       ),
     )
     .orderBy(desc(actions.id))

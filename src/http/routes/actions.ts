@@ -33,6 +33,8 @@ export const listActions = defineRoute({
   path: "/v1/actions",
   tag: "actions",
   summary: "List one's own actions, newest first",
+  description:
+    "Filters combine: `status` and `type` (comma-separated lists), `retryOf` (the actions that retry one, for its chain).",
   auth: ["bearer", "cookie"],
   cache: PERSONAL,
   input: { query: ListQuerySchema },
@@ -55,6 +57,8 @@ export const listActions = defineRoute({
       types: query.type,
       limit: query.limit,
       ...(query.cursor ? { beforeId: decodeCursor(query.cursor) } : {}),
+      // A text that is no reference ID is retried by nothing: it matches no action.
+      ...(query.retryOf !== undefined ? { retryOf: normalizeReferenceId(query.retryOf) ?? "" } : {}),
     });
     return c.json({
       items: page.items.map(toView),
