@@ -16,12 +16,13 @@ import {
   screenshot,
   settle,
   signIn,
+  uploadPackage,
   uploadUsers,
   useServerAndBrowser,
 } from "../support/browser";
-import { ADA, bearer } from "../support/env";
+import { refInAddress, sheet, waitClosed, waitOpen } from "../support/detail-page";
+import { ADA } from "../support/env";
 import type { TestServer } from "../support/server";
-import { scorm12Zip } from "../support/zip-fixtures";
 
 let server: TestServer;
 let browser: Browser;
@@ -31,19 +32,7 @@ useServerAndBrowser((s, b) => {
   browser = b;
 });
 
-const sheet = (page: Page) => page.locator("#detail");
 const related = (page: Page, what: string) => sheet(page).locator(".related li", { hasText: what });
-const waitOpen = (page: Page, ref: string) => page.locator(`#detail[open][data-ref="${ref}"]`).waitFor();
-const refInAddress = (page: Page) => new URL(page.url()).searchParams.get("ref");
-
-async function postZip(type: string, name: string) {
-  const form = new FormData();
-  form.set("type", type);
-  form.set("file", new File([scorm12Zip() as Uint8Array<ArrayBuffer>], name, { type: "application/zip" }));
-  const res = await fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(ADA) });
-  if (res.status !== 202) throw new Error(`${type} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { referenceId: string; taskId: string | null };
-}
 
 describeBrowser("what the detail view links to", () => {
   test(
@@ -106,7 +95,7 @@ describeBrowser("what the detail view links to", () => {
 
       // Closing goes back to the list (the link the page was opened with loses its ref).
       await page.keyboard.press("Escape");
-      await page.waitForFunction(() => !(document.getElementById("detail") as HTMLDialogElement).open);
+      await waitClosed(page);
       expect(refInAddress(page)).toBeNull();
       expect(pageErrors(page)).toEqual([]);
       await context.close();
@@ -117,9 +106,9 @@ describeBrowser("what the detail view links to", () => {
   test(
     "a content replacement's step links to its other step",
     async () => {
-      const course = await postZip("content_upload", "fire-safety.zip");
+      const course = await uploadPackage(server, ADA, "content_upload", "fire-safety.zip");
       await settle(server, ADA, course.referenceId);
-      const step1 = await postZip("content_replace", "fire-safety-v2.zip");
+      const step1 = await uploadPackage(server, ADA, "content_replace", "fire-safety-v2.zip");
       await settle(server, ADA, step1.referenceId);
       const { context, page } = await openPage(browser);
       await signIn(page, server, ADA, `/?ref=${step1.referenceId}`);

@@ -20,6 +20,7 @@ import {
   uploadUsers,
   useServerAndBrowser,
 } from "../support/browser";
+import { refInAddress, sheet, waitClosed, waitOpen } from "../support/detail-page";
 import { ADA } from "../support/env";
 import type { TestServer } from "../support/server";
 import { excelCsvUtf8 } from "../support/spreadsheet-files";
@@ -33,18 +34,9 @@ useServerAndBrowser((s, b) => {
   browser = b;
 });
 
-const sheet = (page: Page) => page.locator("#detail");
-const refInAddress = (page: Page) => new URL(page.url()).searchParams.get("ref");
 const focusedRef = (page: Page) =>
   page.evaluate(() => document.activeElement?.closest("[data-ref]")?.getAttribute("data-ref") ?? null);
 const focusInSheet = (page: Page) => page.evaluate(() => !!document.activeElement?.closest("#detail"));
-
-async function waitOpen(page: Page, ref: string) {
-  await page.locator(`#detail[open][data-ref="${ref}"]`).waitFor();
-}
-async function waitClosed(page: Page) {
-  await page.waitForFunction(() => !(document.getElementById("detail") as HTMLDialogElement).open);
-}
 
 describeBrowser("the detail view of one action", () => {
   test(
