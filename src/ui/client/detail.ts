@@ -79,6 +79,10 @@ export class DetailView {
       event.preventDefault();
       this.close();
     });
+    // The browser may close a modal itself (an Escape it does not let the page refuse): follow it.
+    ui.detail.addEventListener("close", () => {
+      if (this.ref) this.close();
+    });
     ui.detail.addEventListener("click", (event) => this.onClick(event));
     window.addEventListener("popstate", () => this.followAddress().catch(() => {}));
   }
@@ -164,11 +168,15 @@ export class DetailView {
     return true;
   }
 
-  private hide(): void {
+  /**
+   * Closes the sheet and returns focus, leaving the address alone (after a sign-out, signing in again
+   * comes back to the same address, so the same view).
+   */
+  hide(): void {
     const ref = this.ref;
+    if (!ref) return;
     this.ref = null;
-    if (!ui.detail.open) return;
-    ui.detail.close();
+    if (ui.detail.open) ui.detail.close();
     const row = ref ? document.querySelector<HTMLElement>(`tr[data-ref="${ref}"]`) : null;
     (this.returnTo?.isConnected ? this.returnTo : row)?.focus();
     this.returnTo = null;

@@ -48,7 +48,7 @@ live.subscribe((changes) => list.apply(changes));
 live.subscribe((changes) => detail.apply(changes));
 onSignedOut(() => {
   live.close();
-  detail.close();
+  detail.hide();
 });
 
 function onFilter(): void {
