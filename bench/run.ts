@@ -25,7 +25,7 @@ const only = onlyArg
 
 /** Budgets cap each section when something hangs; a normal run takes a fraction of them (quick: under a minute). */
 const sections: { key: string; title: string; budgetMs: number; run: () => Promise<SectionResult> }[] = [
-  { key: "upload", title: "User upload", budgetMs: quick ? 30_000 : 300_000, run: () => benchUpload(quick) },
+  { key: "upload", title: "User upload", budgetMs: quick ? 60_000 : 300_000, run: () => benchUpload(quick) },
   { key: "poll", title: "Poll one action", budgetMs: quick ? 50_000 : 120_000, run: () => benchPoll(quick) },
   {
     key: "stream",

@@ -16,7 +16,7 @@ wait_for() {
   for _ in $(seq 1 120); do
     body=$(curl -s "${AUTH[@]}" "$URL/v1/actions/$ref")
     if echo "$body" | grep -q '"completedAt":"'; then
-      echo "$body" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);const p=a.progress;console.log(`${a.referenceId}  ${a.typeLabel.padEnd(28)} ${a.statusLabel.padEnd(22)} ${p.processed}/${p.total} processed, ${p.errors} errors, ${p.warnings} warnings${a.failureReason?"  ("+a.failureReason+")":""}`)})'
+      echo "$body" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const a=JSON.parse(s);const p=a.progress;console.log(`${a.referenceId}  ${a.typeLabel.padEnd(28)} ${a.statusLabel.padEnd(22)} ${p.processed}/${p.total} processed, ${p.errors} errors, ${p.warnings} warnings${a.dryRun?"  (dry run: nothing changed)":""}${a.retryOf?"  (retry of "+a.retryOf+")":""}${a.failureReason?"  ("+a.failureReason+")":""}`)})'
       return
     fi
     sleep 0.5
@@ -32,7 +32,10 @@ wait_for "$(upload user_upload -F file=@users.csv)"
 wait_for "$(upload user_upload -F file=@users-excel-semicolon.csv)"   # Excel "CSV UTF-8", German settings (;)
 wait_for "$(upload user_upload -F file=@users-excel-unicode.txt)"     # Excel "Unicode Text" (UTF-16, TABs)
 wait_for "$(upload content_upload -F file=@packages/sec-101.zip -F file=@packages/gdpr-1.zip -F file=@packages/broken-zip-slip.zip)"
-wait_for "$(upload history_migration -F file=@history.csv)"
+# A dry run first: every row judged against the portal as it is, the report written, nothing changed.
+wait_for "$(upload history_migration -F dryRun=true -F file=@history.csv)"
+history="$(upload history_migration -F file=@history.csv)"
+wait_for "$history"
 wait_for "$(json group-enroll.json)"
 wait_for "$(json group-mark-complete.json)"
 wait_for "$(json group-unenroll.json)"
@@ -43,5 +46,13 @@ wait_for "$step1"
 step2=$(curl -s "${AUTH[@]}" "$URL/v1/actions?type=content_replace&limit=2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).items.find(a=>a.step===2).referenceId))')
 wait_for "$step2"
 wait_for "$(json reminder.json)"
-echo "Error reports: GET $URL/v1/actions/<ref>/error-report"
+
+# From what went wrong to fixed: the history's failed rows (each as uploaded, plus Issue and Resolution),
+# corrected, and uploaded again as the retry of the first (the two extra columns are ignored).
+fixed="$(mktemp -d)/history-to-fix.csv"
+trap 'rm -rf "$(dirname "$fixed")"' EXIT
+curl -s "${AUTH[@]}" "$URL/v1/actions/$history/failed-rows" |
+  sed -e 's/unknown\.person@example\.com/sofia.costa@partner.org/' -e 's#01/09/2025#2025-09-01#' > "$fixed"
+wait_for "$(upload history_migration -F "retryOf=$history" -F "file=@$fixed")"
+echo "Error reports: GET $URL/v1/actions/<ref>/error-report (or /report-rows as JSON); rows to fix: /failed-rows"
 echo "The page: $URL/dev/sign-in (development: signs in as the demo admin, who started these)"

@@ -1,6 +1,7 @@
 /**
  * A worker process killed with SIGKILL in the middle of a large upload: once its lease runs out another
- * worker process resumes from the checkpoint, and the result is exact — no row applied twice.
+ * worker process resumes from the checkpoint, and the result is exact — no row applied twice. The
+ * action's timeline tells the story, the resume included.
  */
 import { afterAll, expect, test } from "bun:test";
 import { count, eq } from "drizzle-orm";
@@ -94,4 +95,25 @@ test("kill -9 of a worker mid-upload: a second worker finishes it with exact cou
   expect(statuses).toEqual(["not_started", "in_progress", "completed_with_errors"]);
   const processed = frames.map((f) => JSON.parse(f.data!).progress.processed);
   expect([...processed].sort((a, b) => a - b)).toEqual(processed);
+
+  // The timeline, as the API shows it: who did what, and the resume with how far the first worker got.
+  const view = await (await fetch(`${api.url}/v1/actions/${ref}`, { headers: bearer(ADA) })).json();
+  const done500 = (atKill.checkpoint * 500).toLocaleString("en-US");
+  expect(
+    view.timeline.map((e: { status: string; by: string; note: string | null }) => [e.status, e.by, e.note]),
+  ).toEqual([
+    ["not_started", "requester", null],
+    ["in_progress", "worker", null],
+    [
+      "in_progress",
+      "worker",
+      `Resumed by another worker with ${done500} of 150,000 done, after the previous one stopped responding.`,
+    ],
+    ["completed_with_errors", "worker", null],
+  ]);
+  const at = view.timeline.map((e: { at: string }) => Date.parse(e.at));
+  expect([...at].sort((a, b) => a - b)).toEqual(at);
+  expect(at[2]).toBeGreaterThanOrEqual(atKill.leaseExpiresAt!);
+  // The resume is in the stream too: the last frames carry it.
+  expect(JSON.parse(frames.at(-1)!.data!).timeline).toEqual(view.timeline);
 }, 120_000);

@@ -23,7 +23,7 @@ import {
   type Sheet,
   withUsedRange,
 } from "./support/spreadsheet-files";
-import { SCORM12_MANIFEST, zipFiles } from "./support/zip-fixtures";
+import { coursePackage } from "./support/zip-fixtures";
 
 const clock = new ManualClock(Date.parse("2026-02-02T09:00:00Z"));
 let server: TestServer;
@@ -131,14 +131,6 @@ describe("failed rows of a user upload, in the file's own dialect", () => {
     expect(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)).toBe(`${expected}\r\n`);
   });
 });
-
-/** A SCORM 1.2 package whose manifest identifier is `code`. */
-function coursePackage(code: string): Uint8Array {
-  return zipFiles({
-    "imsmanifest.xml": SCORM12_MANIFEST.replace('identifier="SAFETY-101"', `identifier="${code}"`),
-    "index_lms.html": "<html>lesson</html>",
-  });
-}
 
 /** A portal with two learners and the course SEC-101. */
 async function historyPortal(api: ApiClient) {

@@ -12,7 +12,7 @@ import { newPortalAdmin } from "./support/api-client";
 import { BOB, bearer, type Person } from "./support/env";
 import { startTestServer, type TestServer } from "./support/server";
 import { excelCsvUtf8, excelUnicodeText, type Sheet } from "./support/spreadsheet-files";
-import { SCORM12_MANIFEST, zipFiles } from "./support/zip-fixtures";
+import { coursePackage } from "./support/zip-fixtures";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -115,13 +115,6 @@ describe("a user upload, fixed and uploaded again", () => {
     expect([...(await failedRowsOf(person, second))]).toEqual([...toFix]);
   });
 });
-
-/** A SCORM 1.2 package whose manifest identifier is `code`. */
-const coursePackage = (code: string) =>
-  zipFiles({
-    "imsmanifest.xml": SCORM12_MANIFEST.replace('identifier="SAFETY-101"', `identifier="${code}"`),
-    "index_lms.html": "<html>lesson</html>",
-  });
 
 const HISTORY: Sheet = [
   ["email", "course_code", "completed_at", "score", "status"],

@@ -32,6 +32,19 @@ test("the development sign-in shows every action examples/try-all.sh started", a
   const started = [...out.matchAll(/^(BA-[0-9A-Z]+) /gm)].map((m) => m[1]!);
   expect(started.length).toBeGreaterThanOrEqual(11);
 
+  // A dry run of the history, then the real run reporting the same; its failed rows, fixed, as a retry.
+  const lines = out.split("\n");
+  const dry = lines.find((l) => l.includes("(dry run: nothing changed)"))!;
+  const real = lines[lines.indexOf(dry) + 1]!;
+  expect(dry).toContain("Training history migration   Completed with errors");
+  expect(real.replace(/^BA-\w+/, "")).toBe(
+    dry.replace(/^BA-\w+/, "").replace("  (dry run: nothing changed)", ""),
+  );
+  const retry = lines.find((l) => l.includes("(retry of "))!;
+  expect(retry).toContain(
+    `Completed              2/2 processed, 0 errors, 0 warnings  (retry of ${real.slice(0, 11)})`,
+  );
+
   const signIn = await fetch(`${server.url}/dev/sign-in`, { redirect: "manual" });
   const cookie = /tracker_session=[^;]+/.exec(signIn.headers.get("set-cookie") ?? "")?.[0];
   expect(cookie).toBeDefined();

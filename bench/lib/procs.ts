@@ -163,6 +163,19 @@ export function procMemory(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far: far steadier than wall time on a machine that
+ * others share, so it tells whether one way of doing the work costs more than another.
+ */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples VmRSS every `everyMs` and keeps the highest; stop() returns it (with VmHWM as a floor). */
 export function rssSampler(pid: number, everyMs = 50) {
   let peak = procMemory(pid, "VmRSS");

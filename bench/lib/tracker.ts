@@ -21,17 +21,19 @@ export function tokenFor(sub: string, portal = "bench"): string {
   );
 }
 
-/** Starts a user upload of `csv` named `fileName`; returns the accepted action. */
+/** Starts a user upload of `csv` named `fileName` (with any other form fields); returns the accepted action. */
 export async function upload(
   base: string,
   token: string,
   csv: string | Blob,
   fileName: string,
   notify = false,
+  fields: Record<string, string> = {},
 ): Promise<ActionView> {
   const form = new FormData();
   form.set("type", "user_upload");
   form.set("notify", String(notify));
+  for (const [name, value] of Object.entries(fields)) form.set(name, value);
   form.set("file", new File([csv], fileName, { type: "text/csv" }));
   const res = await fetch(`${base}/v1/actions`, {
     method: "POST",

@@ -50,17 +50,21 @@ export function appendTimeline(
   return sql`json_insert(${actions.timeline}, '$[#]', json_object('status', ${status}, 'at', ${at}, 'by', ${by}, 'note', ${note}))`;
 }
 
-/** The stored text as the view's entries; anything unreadable is no story rather than a failed answer. */
-export function timelineView(text: string | null | undefined): TimelineEntry[] {
-  if (!text) return [];
-  let entries: StoredTimelineEntry[];
-  try {
-    entries = JSON.parse(text) as StoredTimelineEntry[];
-  } catch {
-    return [];
+/**
+ * The stored entries as the view's: from the row's JSON text or an event snapshot's array. Anything
+ * unreadable is no story rather than a failed answer.
+ */
+export function timelineView(stored: string | StoredTimelineEntry[] | null | undefined): TimelineEntry[] {
+  let entries: unknown = stored ?? [];
+  if (typeof entries === "string") {
+    try {
+      entries = JSON.parse(entries);
+    } catch {
+      return [];
+    }
   }
   if (!Array.isArray(entries)) return [];
-  return entries.map((e) => ({
+  return (entries as StoredTimelineEntry[]).map((e) => ({
     status: e.status,
     at: new Date(e.at).toISOString(),
     by: e.by,

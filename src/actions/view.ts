@@ -4,7 +4,7 @@
  */
 import type * as v from "valibot";
 import { type ActionType, type Role, type Status, statusLabel, typeLabel } from "./model";
-import { timelineView } from "./timeline";
+import { type StoredTimelineEntry, timelineView } from "./timeline";
 import type { ActionViewSchema } from "./view-schema";
 
 /** The columns of `actions` that the public view needs (the event trigger writes exactly these). */
@@ -37,8 +37,8 @@ export interface ActionSnapshot {
   reportExpired: number;
   dryRun: number;
   retryOf: string | null;
-  /** JSON text (see timeline.ts). */
-  timeline: string;
+  /** JSON text in the row, the array itself in an event snapshot (see timeline.ts). */
+  timeline: string | StoredTimelineEntry[];
   /**
    * Non-null when a CSV upload's shape was kept, so its failed rows can be given back (the row holds the
    * shape; an event snapshot holds '' for it, as the view needs only to know).

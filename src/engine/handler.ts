@@ -66,6 +66,12 @@ export interface ApplyResult {
   state?: Record<string, unknown>;
 }
 
+/**
+ * A dry run: the engine leaves out the statements `apply` and `finish` return; a handler that changes
+ * anything outside them (blobs, a rule stored when the action starts) asks this first.
+ */
+export const isDryRun = (ctx: { action: Pick<ActionRow, "dryRun"> }) => ctx.action.dryRun === 1;
+
 /** Raised while staging or running when the input as a whole is unusable: the action ends `failed`. */
 export class WholeActionError extends Error {}
 

@@ -2,6 +2,11 @@
  * Runs one claimed action in slices. Each slice is one batch (one transaction): the lease guard, the
  * handler's row effects, the report lines, the counters, the checkpoint and (through the trigger) the
  * progress event. A crash between slices loses nothing; a crash inside one rolls it back entirely.
+ *
+ * A dry run is the same run with the row effects left out: every item is judged by the same `apply`
+ * against the portal's data as it is, the report is written, and nothing else (nor the statements of
+ * `finish`, such as a series' next occurrence). Work outside statements (a package's permanent copy, a
+ * rule stored on its group) is skipped by the handler itself (see isDryRun).
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Status } from "../actions/model";
@@ -68,6 +73,7 @@ export async function runClaimedAction(
   let action = claimed;
   const handler = deps.handlers[action.type];
   const params = JSON.parse(action.params) as Record<string, unknown>; // fixed for the action's life
+  const dryRun = action.dryRun === 1;
   const ctx = (state: Record<string, unknown> = JSON.parse(action.state)): EngineContext => ({
     db,
     blobs: deps.blobs,
@@ -159,7 +165,7 @@ export async function runClaimedAction(
     let state: Record<string, unknown> | undefined;
     for (const chunk of chunks) {
       const result = await handler.apply(ctx(state), chunk.items);
-      statements.push(...result.statements);
+      if (!dryRun) statements.push(...result.statements);
       report.push(...result.report);
       tally.processed += chunk.items.length;
       tally.succeeded += chunk.items.length - result.errors;
@@ -179,7 +185,7 @@ export async function runClaimedAction(
       const errors = action.errors + pending.errors;
       const to: Status = errors > 0 ? "completed_with_errors" : "completed";
       const finishing = { ...ctx(state), action: { ...action, errors } };
-      const extra = (await handler.finish?.(finishing, to)) ?? [];
+      const extra = dryRun ? [] : ((await handler.finish?.(finishing, to)) ?? []);
       const outcome = await end(to, { ...progress, ...publish(pending) }, [...statements, ...extra]);
       if (outcome === "ended") await handler.afterEnd?.(finishing, to);
       deps.observe?.slice(action.type, (performance.now() - sliceStarted) / 1000);

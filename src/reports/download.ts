@@ -23,35 +23,47 @@ export interface ReportItem {
 }
 
 /** Up to `limit` lines after row `afterRow`, in row order (the primary key's order: one range read). */
+export function reportLinesAfter(db: Db, actionId: number, afterRow: number, limit: number) {
+  return db
+    .select()
+    .from(reportRows)
+    .where(and(eq(reportRows.actionId, actionId), gt(reportRows.row, afterRow)))
+    .orderBy(asc(reportRows.row))
+    .limit(limit);
+}
+
+/** Every line of the report, a page at a time, in row order: a report of any size streams in bounded memory. */
+export async function* reportLinePages(db: Db, actionId: number) {
+  let after = 0;
+  for (;;) {
+    const rows = await reportLinesAfter(db, actionId, after, PAGE);
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1]!.row;
+  }
+}
+
+/** A page of lines as the API shows them (JSON): without the kept row text. */
 export async function readReportPage(
   db: Db,
   actionId: number,
   afterRow: number,
   limit: number,
 ): Promise<ReportItem[]> {
-  const rows = await db
-    .select({
-      row: reportRows.row,
-      status: reportRows.status,
-      identifier: reportRows.identifier,
-      issue: reportRows.issue,
-      resolution: reportRows.resolution,
-    })
-    .from(reportRows)
-    .where(and(eq(reportRows.actionId, actionId), gt(reportRows.row, afterRow)))
-    .orderBy(asc(reportRows.row))
-    .limit(limit);
-  return rows as ReportItem[];
+  const rows = await reportLinesAfter(db, actionId, afterRow, limit);
+  return rows.map(({ row, status, identifier, issue, resolution }) => ({
+    row,
+    status: status as ReportItem["status"],
+    identifier,
+    issue,
+    resolution,
+  }));
 }
 
 async function* reportPages(db: Db, actionId: number) {
-  let after = 0;
-  for (;;) {
-    const rows = await readReportPage(db, actionId, after, PAGE);
-    if (rows.length === 0) return;
+  for await (const rows of reportLinePages(db, actionId)) {
     yield rows.map((r) => [r.row, r.status, r.identifier, r.issue, r.resolution] as const);
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.row;
   }
 }
 

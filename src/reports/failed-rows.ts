@@ -7,50 +7,19 @@
  * `File,Issue,Resolution`, UTF-8 with a BOM. Streamed from the report rows a page at a time, so the file
  * is kept and expired exactly like the error report.
  */
-import { and, asc, eq, gt } from "drizzle-orm";
 import type { ActionRow } from "../actions/repository";
 import { failedRowsFileName } from "../actions/view";
 import { type CsvShape, encodeCsvText } from "../csv/dialect";
 import { ownCells, safeRecord } from "../csv/raw-cells";
 import { csvCell, csvStream } from "../csv/write";
 import type { Db } from "../db/client";
-import { reportRows } from "../db/schema";
-import { contentDisposition } from "./download";
+import { contentDisposition, reportLinePages } from "./download";
 
-const PAGE = 1_000;
 export const PACKAGES_HEADER = ["File", "Issue", "Resolution"];
 
-interface FailedRow {
-  row: number;
-  identifier: string;
-  issue: string;
-  resolution: string;
-  raw: string | null;
-}
-
-/** The action's Error rows in row order, a page at a time. */
-async function* errorPages(db: Db, actionId: number): AsyncGenerator<FailedRow[]> {
-  let after = 0;
-  for (;;) {
-    const rows = await db
-      .select({
-        row: reportRows.row,
-        identifier: reportRows.identifier,
-        issue: reportRows.issue,
-        resolution: reportRows.resolution,
-        raw: reportRows.raw,
-        status: reportRows.status,
-      })
-      .from(reportRows)
-      .where(and(eq(reportRows.actionId, actionId), gt(reportRows.row, after)))
-      .orderBy(asc(reportRows.row))
-      .limit(PAGE);
-    if (rows.length === 0) return;
-    // Filtered here rather than in SQL: the primary key (action, row) serves the range read as it is.
-    yield rows.filter((r) => r.status === "Error");
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.row;
-  }
+/** The action's Error lines in row order, a page at a time. */
+async function* errorPages(db: Db, actionId: number) {
+  for await (const rows of reportLinePages(db, actionId)) yield rows.filter((r) => r.status === "Error");
 }
 
 /** The upload's shape as staging kept it; null where none was kept (a package upload, or an older action). */

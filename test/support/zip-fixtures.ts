@@ -94,6 +94,13 @@ export const scorm12Zip = (extra: Record<string, FileValue> = {}) =>
     ...extra,
   });
 
+/** A valid SCORM 1.2 package for the course `code` (its manifest identifier). */
+export const coursePackage = (code: string) =>
+  zipFiles({
+    "imsmanifest.xml": SCORM12_MANIFEST.replace('identifier="SAFETY-101"', `identifier="${code}"`),
+    "index_lms.html": "<html>lesson</html>",
+  });
+
 /** Valid SCORM 2004 package (launch `content/story.html`). */
 export const scorm2004Zip = () =>
   zipFiles({ "imsmanifest.xml": SCORM2004_MANIFEST, "content/story.html": "<html>story</html>" });

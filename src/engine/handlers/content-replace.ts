@@ -9,6 +9,10 @@
  * and points each course at its new package (new blob, launch path, title, content version + 1). Only
  * the course row changes, so enrollments, completions and progress are kept.
  *
+ * A dry run is a task of two dry steps: step 1 checks as always (it changes nothing anyway), step 2 judges
+ * each passed package as a replacement would (the course still there, its upload still readable) and
+ * replaces nothing, so its report says what a real replacement would do; both remove the uploads after.
+ *
  * Cancelling step 1 cancels step 2 with it (src/engine/cancel.ts). When step 1 did not complete
  * (failed, timed out) or passed nothing, step 2 ends `failed` with a reason naming step 1: "completed,
  * 0 of 0" would read as success in a list or an email, while nothing was replaced; the reason sends the
@@ -24,6 +28,7 @@ import { actions } from "../../db/schema";
 import {
   type ActionHandler,
   type EngineContext,
+  isDryRun,
   type ReportLine,
   type StagedItem,
   WholeActionError,
@@ -184,7 +189,7 @@ async function replaceStep2(ctx: EngineContext, items: StagedItem<PassedPackage>
       continue;
     }
     const key = await packageKey(action.portalId, item.code, course.contentVersion + 1, action.referenceId);
-    await ctx.blobs.put(key, bytes);
+    if (!isDryRun(ctx)) await ctx.blobs.put(key, bytes);
     replaced.push({
       code: item.code,
       title: item.title,

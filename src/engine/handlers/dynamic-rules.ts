@@ -17,7 +17,7 @@ import type { Principal } from "../../actions/principal";
 import type { Db } from "../../db/client";
 import { groups, users } from "../../db/schema";
 import type { ActionHandler, EngineContext, ReportLine, StagedItem, Stager } from "../handler";
-import { WholeActionError } from "../handler";
+import { isDryRun, WholeActionError } from "../handler";
 import { findGroup, unknownGroupProblem } from "../portal-data/lookups";
 import { emailDomain, normaliseRule, syncRuleGroup } from "../portal-data/rules";
 
@@ -58,11 +58,15 @@ async function stageUsers(db: Db, portalId: string, stage: Stager): Promise<void
   }
 }
 
-/** Re-evaluates the batch's users against the group's stored rule; reports users it cannot judge. */
+/**
+ * Re-evaluates the batch's users against the group's stored rule; reports users it cannot judge. A dry run
+ * stored no rule (the group may not even exist yet): it judges by the rule of its params, writing nothing.
+ */
 async function applyRule(ctx: EngineContext, items: StagedItem[]) {
   const { group, rule } = ctx.params as Params;
   const stored = await findGroup(ctx.db, ctx.action.portalId, group);
-  if (!stored?.rule) throw new WholeActionError(`The group "${group}" no longer has a rule.`);
+  if (!stored?.rule && !isDryRun(ctx))
+    throw new WholeActionError(`The group "${group}" no longer has a rule.`);
   const staged = items as StagedItem<Item>[];
   const report: ReportLine[] = [];
   if (rule.attribute === "emailDomain") {
@@ -80,7 +84,7 @@ async function applyRule(ctx: EngineContext, items: StagedItem[]) {
   }
   const ids = JSON.stringify(staged.map(({ item }) => [item[0]]));
   return {
-    statements: syncRuleGroup(ctx.db, stored.id, ctx.now, ids),
+    statements: stored ? syncRuleGroup(ctx.db, stored.id, ctx.now, ids) : [],
     report,
     errors: 0,
     warnings: report.length,
@@ -93,6 +97,7 @@ export const dynamicRuleStart: ActionHandler = {
   },
   async prepare(ctx, stage) {
     const { group, rule } = ctx.params as Params;
+    if (isDryRun(ctx)) return stageUsers(ctx.db, ctx.action.portalId, stage);
     await ctx.db
       .insert(groups)
       .values({
@@ -124,11 +129,18 @@ export const dynamicRuleChange: ActionHandler = {
   },
   async prepare(ctx, stage) {
     const { group, rule } = ctx.params as Params;
-    const [changed] = await ctx.db
-      .update(groups)
-      .set({ rule: JSON.stringify(normaliseRule(rule)) })
-      .where(and(eq(groups.portalId, ctx.action.portalId), eq(groups.name, group), isNotNull(groups.rule)))
-      .returning({ id: groups.id });
+    const where = and(
+      eq(groups.portalId, ctx.action.portalId),
+      eq(groups.name, group),
+      isNotNull(groups.rule),
+    );
+    const [changed] = isDryRun(ctx)
+      ? await ctx.db.select({ id: groups.id }).from(groups).where(where)
+      : await ctx.db
+          .update(groups)
+          .set({ rule: JSON.stringify(normaliseRule(rule)) })
+          .where(where)
+          .returning({ id: groups.id });
     if (!changed)
       throw new WholeActionError(`The group "${group}" no longer exists or no longer has a rule.`);
     await stageUsers(ctx.db, ctx.action.portalId, stage);
