@@ -78,31 +78,34 @@ export function summary(v: ActionView, estimate: Estimate): Child[] {
   return out;
 }
 
-/** One download: its name, what it holds, until when, and the link (or when it expired). */
-function download(file: DownloadFile | null, title: string, holds: string): Child {
+/**
+ * One download: its name, what it holds, and how long it is kept ("available until", "expired on …",
+ * or, while the action runs, that it holds the rows so far), with the link while it is kept.
+ */
+function download(v: ActionView, file: DownloadFile | null, title: string, holds: string): Child {
   if (!file) return null;
-  const until = file.expiresAt ? when(file.expiresAt, true) : null;
   const href = file.expired ? null : safePath(file.url);
+  const kept = file.expired
+    ? h(
+        "div",
+        { class: "small expired" },
+        icon("clock"),
+        file.expiresAt ? `Expired ${onDay(file.expiresAt)}` : "Expired",
+      )
+    : h(
+        "div",
+        { class: "small muted" },
+        file.expiresAt
+          ? `Available until ${when(file.expiresAt, true)}`
+          : v.status === "in_progress"
+            ? "The rows so far: complete when the action ends"
+            : null,
+      );
   return h(
     "li",
     { class: "file" },
     icon("file"),
-    h(
-      "div",
-      null,
-      h("b", null, title),
-      h("div", { class: "small muted" }, `${file.name} · ${holds}`),
-      file.expired
-        ? h(
-            "div",
-            { class: "small expired" },
-            icon("clock"),
-            file.expiresAt ? `Expired ${onDay(file.expiresAt)}` : "Expired",
-          )
-        : until
-          ? h("div", { class: "small muted" }, `Available until ${until}`)
-          : null,
-    ),
+    h("div", null, h("b", null, title), h("div", { class: "small muted" }, `${file.name} · ${holds}`), kept),
     href
       ? h(
           "a",
@@ -116,14 +119,13 @@ function download(file: DownloadFile | null, title: string, holds: string): Chil
 
 export function downloads(v: ActionView): Child[] | null {
   if (!v.errorReport && !v.failedRows) return null;
-  const soFar = v.status === "in_progress" ? " so far" : "";
   return [
     h("h3", null, "Downloads"),
     h(
       "ul",
       { class: "files" },
-      download(v.errorReport, "Error report", `every row with an error or a warning${soFar}`),
-      download(v.failedRows, "Failed rows", `in your file's own columns, to fix and upload again${soFar}`),
+      download(v, v.errorReport, "Error report", "every row with an error or a warning"),
+      download(v, v.failedRows, "Failed rows", "in your file's own columns, to fix and upload again"),
     ),
   ];
 }
