@@ -31,7 +31,10 @@ useServerAndBrowser((s, b) => {
 /** Rows enough for several one-second progress frames even on a fast machine (~90,000 rows/s alone). */
 const ROWS = 400_000;
 
-/** What the sheet says: rate (exact, from `data-rate`), its text, and the time left. */
+/**
+ * What the sheet says: the rate and the time left as shown, and the exact values behind them
+ * (`data-rate`, `data-seconds`; the text is rounded, so two frames may read alike).
+ */
 const readout = (page: Page) =>
   page.evaluate(() => {
     const stat = (label: string) =>
@@ -39,6 +42,7 @@ const readout = (page: Page) =>
         ?.nextElementSibling?.textContent ?? null;
     return {
       rate: document.querySelector("#detail [data-rate]")?.getAttribute("data-rate") ?? null,
+      seconds: document.querySelector("#detail [data-seconds]")?.getAttribute("data-seconds") ?? null,
       rateText: stat("Rate"),
       left: stat("Time left"),
       status: document.querySelector("#detail-meta .badge")?.textContent ?? null,
@@ -79,15 +83,14 @@ describeBrowser("a large upload in its detail view", () => {
     expect(first.rateText).toMatch(/^[\d,.]+ rows\/s$/);
     expect(first.left).toMatch(/^(about \d+ (s|min)( \d+ s)?|a few seconds)$/);
 
-    // The next frames move both (the rate is smoothed, the time left shrinks with the rows left).
+    // The next frame moves both (the rate is smoothed, the time left shrinks with the rows left).
     await page.waitForFunction(
-      ([rate, left]) => {
+      ([rate, seconds]) => {
         const now = document.querySelector("#detail [data-rate]")?.getAttribute("data-rate");
-        const dts = [...document.querySelectorAll("#detail .stats dt")];
-        const nowLeft = dts.find((dt) => dt.textContent === "Time left")?.nextElementSibling?.textContent;
-        return now && nowLeft && now !== rate && nowLeft !== left;
+        const left = document.querySelector("#detail [data-seconds]")?.getAttribute("data-seconds");
+        return now && left && now !== rate && left !== seconds;
       },
-      [first.rate, first.left],
+      [first.rate, first.seconds],
       { timeout: 60_000 },
     );
     const later = await readout(page);
@@ -104,6 +107,7 @@ describeBrowser("a large upload in its detail view", () => {
     );
     const done = await readout(page);
     expect(done.rate).toBeNull();
+    expect(done.seconds).toBeNull();
     expect(done.left).toBeNull();
     expect(await page.locator("#detail .stats dt", { hasText: "Took" }).count()).toBe(1);
     expect(await rowOf(page, ref).locator(".counts").textContent()).toContain(

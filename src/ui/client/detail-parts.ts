@@ -38,7 +38,12 @@ function stats(v: ActionView, estimate: Estimate): HTMLElement {
         "Rate",
         rate === null ? calculating : h("span", { "data-rate": rate }, perSecond(rate, unitOf(v))),
       ),
-      stat("Time left", secondsLeft === null ? calculating.cloneNode(true) : timeLeft(secondsLeft)),
+      stat(
+        "Time left",
+        secondsLeft === null
+          ? calculating.cloneNode(true)
+          : h("span", { "data-seconds": Math.round(secondsLeft * 10) / 10 }, timeLeft(secondsLeft)),
+      ),
     );
   }
   list.append(stat("Requested", timeEl(v.createdAt, "", true)));
