@@ -22,4 +22,10 @@ export const PAGE_IDS = {
   count: "count",
   more: "more",
   announcer: "announcer",
+  detail: "detail",
+  detailTitle: "detail-title",
+  detailMeta: "detail-meta",
+  detailClose: "detail-close",
+  detailBody: "detail-body",
+  detailSaid: "detail-said",
 } as const;

@@ -122,6 +122,26 @@ const SignedOut = () => (
   </section>
 );
 
+/**
+ * The detail view of one action: a modal sheet (a labelled dialog; Escape closes it, focus stays inside)
+ * that the client fills. Its own polite live region, since the page's is behind the modal.
+ */
+const Detail = () => (
+  <dialog id={ID.detail} class="sheet" aria-labelledby={ID.detailTitle} tabindex={-1}>
+    <header class="sheet-head">
+      <div>
+        <h2 id={ID.detailTitle}>Action</h2>
+        <div id={ID.detailMeta} class="meta" />
+      </div>
+      <button id={ID.detailClose} class="btn close" type="button" aria-label="Close the details">
+        <Icon name="close" />
+      </button>
+    </header>
+    <div id={ID.detailBody} class="sheet-body" />
+    <div id={ID.detailSaid} class="sr-only" role="status" aria-live="polite" />
+  </dialog>
+);
+
 export interface PageOptions {
   cssPath: string;
   jsPath: string;
@@ -165,6 +185,7 @@ const Page = ({ cssPath, jsPath, devSignIn }: PageOptions) => (
         </section>
         <div id={ID.announcer} class="sr-only" role="status" aria-live="polite" />
       </main>
+      <Detail />
     </body>
   </html>
 );

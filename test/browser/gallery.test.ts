@@ -18,6 +18,13 @@ import {
 } from "../support/browser";
 import { ADA } from "../support/env";
 import type { TestServer } from "../support/server";
+import {
+  fixtureAction as action,
+  fixtureFile,
+  minutesAgo,
+  fixtureProgress as progress,
+  serveFixtures,
+} from "../support/view-fixtures";
 
 let server: TestServer;
 let browser: Browser;
@@ -25,53 +32,6 @@ let browser: Browser;
 useServerAndBrowser((s, b) => {
   server = s;
   browser = b;
-});
-
-const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
-let version = 0;
-
-function action(
-  ref: string,
-  over: Partial<ActionView> & Pick<ActionView, "status" | "statusLabel">,
-): ActionView {
-  return {
-    referenceId: ref,
-    taskId: null,
-    step: 1,
-    steps: 1,
-    type: "user_upload",
-    typeLabel: "User upload",
-    requester: { id: ADA.sub, name: ADA.name, email: ADA.email, role: ADA.role },
-    fileName: null,
-    progress: { total: 0, processed: 0, succeeded: 0, errors: 0, warnings: 0 },
-    failureReason: null,
-    createdAt: minutesAgo(1),
-    scheduledFor: null,
-    startedAt: null,
-    completedAt: null,
-    errorReport: null,
-    failedRows: null,
-    dryRun: false,
-    retryOf: null,
-    timeline: [],
-    version: ++version,
-    ...over,
-  };
-}
-
-const report = (ref: string, name: string, expired = false) => ({
-  name,
-  url: `/v1/actions/${ref}/error-report`,
-  expiresAt: new Date(Date.now() + (expired ? -1 : 7) * 86_400_000).toISOString(),
-  expired,
-});
-
-const progress = (total: number, processed: number, errors = 0, warnings = 0) => ({
-  total,
-  processed,
-  succeeded: processed - errors,
-  errors,
-  warnings,
 });
 
 const FIXTURES: ActionView[] = [
@@ -105,7 +65,7 @@ const FIXTURES: ActionView[] = [
     progress: progress(240, 240, 7, 3),
     createdAt: minutesAgo(30),
     completedAt: minutesAgo(29),
-    errorReport: report("BA-2HWP8C6E", "spring-hires-errors.csv"),
+    errorReport: fixtureFile("BA-2HWP8C6E", "spring-hires-errors.csv"),
   }),
   action("BA-T5Y1J0AZ", {
     status: "in_progress",
@@ -142,7 +102,7 @@ const FIXTURES: ActionView[] = [
     progress: progress(1_820, 1_820, 0, 4),
     createdAt: minutesAgo(200),
     completedAt: minutesAgo(190),
-    errorReport: report("BA-C3V5B7NM", "lms-export-errors.csv"),
+    errorReport: fixtureFile("BA-C3V5B7NM", "lms-export-errors.csv"),
   }),
   action("BA-P0Q8R6ST", {
     status: "failed",
@@ -177,7 +137,7 @@ const FIXTURES: ActionView[] = [
     progress: progress(80, 80, 2),
     createdAt: minutesAgo(20_000),
     completedAt: minutesAgo(19_990),
-    errorReport: report("BA-E9F7G5H3", "old-import-errors.csv", true),
+    errorReport: fixtureFile("BA-E9F7G5H3", "old-import-errors.csv", "error-report", true),
   }),
 ];
 
@@ -186,13 +146,7 @@ describeBrowser("every status at a glance", () => {
     "eight statuses, eight icons and labels; a running bar; a two-step task; an expired report",
     async () => {
       const { context, page } = await openPage(browser);
-      await page.route(/\/v1\/actions\?/, (route) =>
-        route.fulfill({
-          status: 200,
-          contentType: "application/json",
-          body: JSON.stringify({ items: FIXTURES, nextCursor: "MTA" }),
-        }),
-      );
+      await serveFixtures(page, FIXTURES);
       await signIn(page, server, ADA);
       await page.locator('tr[data-ref="BA-E9F7G5H3"]').waitFor();
 

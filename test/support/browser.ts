@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { bearer, type Person, tokenFor } from "./env";
 import { startTestServer, type TestServer } from "./server";
+import { scorm12Zip } from "./zip-fixtures";
 
 /** Per-test timeout for browser tests: actions run for real, and Chromium is not instant. */
 export const BROWSER_TEST_TIMEOUT = 30_000;
@@ -47,8 +48,19 @@ export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-output", "
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // A detail view that has just opened is still sliding in: the picture is of where it ends.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getElementById("detail")
+        ?.getAnimations()
+        .map((a) => a.finished) ?? [],
+    ),
+  );
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // With the detail view open, the window is the picture (the list behind it may be longer).
+  const sheetOpen = await page.locator("dialog[open]").count();
+  await page.screenshot({ path, fullPage: sheetOpen === 0 });
   return path;
 }
 
@@ -111,11 +123,11 @@ export async function signIn(
   await page.goto(`${server.url}${path}`);
 }
 
-/** Starts a CSV user upload through the API as `person`; returns the action. */
+/** Starts a CSV user upload (text, or the bytes a spreadsheet program wrote) as `person`; returns the action. */
 export async function uploadUsers(
   server: TestServer,
   person: Person,
-  csv: string,
+  csv: string | Uint8Array<ArrayBuffer>,
   fileName = "users.csv",
   fields: Record<string, string> = {},
 ): Promise<{ referenceId: string; status: string } & Record<string, unknown>> {
@@ -130,6 +142,28 @@ export async function uploadUsers(
   });
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { referenceId: string; status: string };
+}
+
+/** Starts a package upload (`content_upload` or `content_replace`) of one SCORM 1.2 zip as `person`. */
+export async function uploadPackage(
+  server: TestServer,
+  person: Person,
+  type: "content_upload" | "content_replace",
+  fileName: string,
+): Promise<{ referenceId: string; taskId: string | null }> {
+  const form = new FormData();
+  form.set("type", type);
+  form.set(
+    "file",
+    new File([scorm12Zip() as Uint8Array<ArrayBuffer>], fileName, { type: "application/zip" }),
+  );
+  const res = await fetch(`${server.url}/v1/actions`, {
+    method: "POST",
+    body: form,
+    headers: bearer(person),
+  });
+  if (res.status !== 202) throw new Error(`${type} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { referenceId: string; taskId: string | null };
 }
 
 /** Waits until the action reaches a final status, by polling the API (for setting up a scene). */

@@ -10,9 +10,9 @@ import { fullTime, num, plural, when } from "./format";
 const isStatus = (value: string): value is Status => (STATUSES as readonly string[]).includes(value);
 
 /** A `<time>` ("Today, 14:05") with the full date as its tooltip, or a dash when there is none. */
-export function timeEl(iso: string | null, prefix = ""): HTMLElement {
+export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLElement {
   if (!iso) return h("span", { class: "muted", "aria-label": "none" }, "—");
-  return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== ""));
+  return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== "", seconds));
 }
 
 /** A same-origin path from the API, or null: an attribute never takes a scheme-bearing URL. */
@@ -30,9 +30,20 @@ export function badge(v: ActionView): HTMLElement {
   );
 }
 
+/** The type, linked to the action's detail view (`?ref=`), with its step and a dry run's mark; the file. */
 export function actionCell(v: ActionView): Child[] {
-  const type = h("div", { class: "type" }, v.typeLabel);
+  const link = h(
+    "a",
+    {
+      class: "open",
+      href: `?ref=${v.referenceId}`,
+      "aria-label": `${v.typeLabel} ${v.referenceId}: details`,
+    },
+    v.typeLabel,
+  );
+  const type = h("div", { class: "type" }, link);
   if (v.steps > 1) type.append(h("span", { class: "step" }, `Step ${v.step} of ${v.steps}`));
+  if (v.dryRun) type.append(h("span", { class: "tag dry" }, "Dry run"));
   const file = v.fileName
     ? h("div", { class: "sub", title: v.fileName }, icon("file"), h("span", null, v.fileName))
     : null;
@@ -60,6 +71,23 @@ export function bar(v: ActionView): HTMLElement {
   return el;
 }
 
+/** Whether the action has work to show progress of (it started, and was not cancelled before that). */
+export const showsProgress = (v: ActionView) =>
+  v.progress.total > 0 &&
+  v.status !== "scheduled" &&
+  v.status !== "not_started" &&
+  !(v.status === "cancelled" && v.progress.processed === 0);
+
+/** The line under a bar: how much is done, the errors and warnings, and the percentage where asked. */
+export function counts(v: ActionView, done: string, percent: boolean): HTMLElement {
+  const p = v.progress;
+  const el = h("div", { class: "counts" }, h("span", null, done));
+  if (p.errors) el.append(h("span", { class: "e" }, plural(p.errors, "error")));
+  if (p.warnings) el.append(h("span", { class: "w" }, plural(p.warnings, "warning")));
+  if (percent) el.append(h("span", { class: "pct" }, `${Math.floor((p.processed / p.total) * 100)}%`));
+  return el;
+}
+
 export function progressCell(v: ActionView): Child[] {
   const p = v.progress;
   const out: Child[] = [];
@@ -69,19 +97,9 @@ export function progressCell(v: ActionView): Child[] {
     out.push(h("div", { class: "small muted" }, "Waiting for a worker"));
   }
   const neverStarted = v.status === "cancelled" && p.processed === 0;
-  const started = v.status !== "scheduled" && v.status !== "not_started" && !neverStarted;
-  if (p.total > 0 && started) {
-    const counts = h(
-      "div",
-      { class: "counts" },
-      h("span", null, `${num.format(p.processed)} / ${num.format(p.total)}`),
-    );
-    if (p.errors) counts.append(h("span", { class: "e" }, plural(p.errors, "error")));
-    if (p.warnings) counts.append(h("span", { class: "w" }, plural(p.warnings, "warning")));
-    if (v.status === "in_progress") {
-      counts.append(h("span", { class: "pct" }, `${Math.floor((p.processed / p.total) * 100)}%`));
-    }
-    out.push(bar(v), counts);
+  if (showsProgress(v)) {
+    const done = `${num.format(p.processed)} / ${num.format(p.total)}`;
+    out.push(bar(v), counts(v, done, v.status === "in_progress"));
   }
   if (v.failureReason) out.push(h("div", { class: "reason" }, v.failureReason));
   else if (neverStarted) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));

@@ -49,3 +49,6 @@ export function byId<T extends Element>(id: string, kind: abstract new () => T):
   if (!(el instanceof kind)) throw new Error(`#${id} is missing from the page or is not a ${kind.name}`);
   return el;
 }
+
+/** A plain left click: a modified one (new tab, new window, download) is left to the browser. */
+export const plainClick = (e: MouseEvent) => !(e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey);

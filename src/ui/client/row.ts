@@ -4,7 +4,7 @@
  */
 import type { ActionView } from "../../actions/view";
 import { actionCell, badge, progressCell, reportCell, timeEl } from "./cells";
-import { type Child, h, icon } from "./dom";
+import { type Child, h, icon, plainClick } from "./dom";
 import { announce } from "./shell";
 
 /** Labels for the stacked layout of narrow screens (the header row is hidden there). */
@@ -29,7 +29,7 @@ async function copyText(text: string): Promise<boolean> {
 }
 
 /** The reference ID as a button that copies it, with a short "Copied" tip and announcement. */
-function refButton(ref: string): HTMLButtonElement {
+export function refButton(ref: string): HTMLButtonElement {
   const tip = h("span", { class: "tip", hidden: true }, "Copied");
   const button = h(
     "button",
@@ -61,7 +61,12 @@ function refButton(ref: string): HTMLButtonElement {
 export function fillRow(tr: HTMLTableRowElement, v: ActionView): void {
   const c = tr.cells;
   tr.dataset.status = v.status;
-  c[0]!.replaceChildren(...present(actionCell(v)));
+  // The first cell holds the row's link: rebuilt only when it changes, so a focused link keeps its focus.
+  const first = `${v.typeLabel}/${v.steps}/${v.dryRun}/${v.fileName}`;
+  if (tr.dataset.first !== first) {
+    tr.dataset.first = first;
+    c[0]!.replaceChildren(...present(actionCell(v)));
+  }
   c[2]!.replaceChildren(badge(v));
   c[3]!.className = "progress";
   c[3]!.replaceChildren(...present(progressCell(v)));
@@ -83,4 +88,27 @@ export function createRow(v: ActionView): HTMLTableRowElement {
 export function flash(tr: HTMLElement): void {
   tr.classList.add("flash");
   setTimeout(() => tr.classList.remove("flash"), 900);
+}
+
+/**
+ * Opens an action's detail view from its row: a click anywhere on the row that is not on one of its
+ * controls (and not the end of a text selection), its link (Enter or click; a modified click opens the
+ * link's own address in a new tab as usual), or Enter on the row itself (where focus returns to).
+ */
+export function openOnActivate(table: HTMLTableElement, open: (ref: string, row: HTMLElement) => void): void {
+  const rowOf = (target: EventTarget | null) =>
+    target instanceof Element ? target.closest<HTMLTableRowElement>("tr[data-ref]") : null;
+  table.addEventListener("click", (event) => {
+    const tr = rowOf(event.target);
+    if (!tr || !plainClick(event)) return;
+    const control = (event.target as Element).closest("a, button");
+    if (control && !control.matches("a.open")) return;
+    if (!control && getSelection()?.toString()) return;
+    event.preventDefault();
+    open(tr.dataset.ref!, control instanceof HTMLElement ? control : tr);
+  });
+  table.addEventListener("keydown", (event) => {
+    const tr = rowOf(event.target);
+    if (tr && event.target === tr && event.key === "Enter") open(tr.dataset.ref!, tr);
+  });
 }

@@ -24,6 +24,12 @@ export const ui = {
   count: byId(ID.count, HTMLElement),
   more: byId(ID.more, HTMLButtonElement),
   announcer: byId(ID.announcer, HTMLElement),
+  detail: byId(ID.detail, HTMLDialogElement),
+  detailTitle: byId(ID.detailTitle, HTMLElement),
+  detailMeta: byId(ID.detailMeta, HTMLElement),
+  detailClose: byId(ID.detailClose, HTMLButtonElement),
+  detailBody: byId(ID.detailBody, HTMLElement),
+  detailSaid: byId(ID.detailSaid, HTMLElement),
 };
 
 /** Development only: the shell offers the one-click demo sign-in. */

@@ -18,6 +18,12 @@ export class ActionStore {
     return this.views.get(ref);
   }
 
+  /** The first kept view that passes `test` (for the few lookups not by reference ID). */
+  find(test: (view: ActionView) => boolean): ActionView | undefined {
+    for (const view of this.views.values()) if (test(view)) return view;
+    return undefined;
+  }
+
   /** Keeps a newer view; returns the change, or null when the view is not newer than what is kept. */
   accept(view: ActionView): ActionChange | null {
     const previous = this.views.get(view.referenceId) ?? null;
