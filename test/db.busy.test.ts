@@ -19,11 +19,12 @@ test("a write waits for the lock asynchronously, then commits; other errors stil
   // Another connection (think: a worker's slice) holds the write lock until this test lets it go.
   const held = await holder.client.transaction("write");
   await held.execute("INSERT INTO probe (n) VALUES (1)");
-  const write = api.db.batch([api.db.run(sql`INSERT INTO probe (n) VALUES (2)`)]);
-  const single = api.db.run(sql`INSERT INTO probe (n) VALUES (3)`);
+  // Drizzle's queries are lazy thenables that run again on every `then`: each is started exactly once here.
+  const write = Promise.resolve(api.db.batch([api.db.run(sql`INSERT INTO probe (n) VALUES (2)`)]));
+  const single = Promise.resolve(api.db.run(sql`INSERT INTO probe (n) VALUES (3)`));
   let settled = 0;
   for (const pending of [write, single])
-    Promise.resolve(pending).then(
+    pending.then(
       () => settled++,
       () => settled++,
     );
