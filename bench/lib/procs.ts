@@ -9,7 +9,7 @@ import type { Subprocess } from "bun";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const BUN = resolve(ROOT, "node_modules/.bin/bun");
-export const BENCH_SECRET = "bench-secret-0123456789abcdef";
+export const BENCH_SECRET = "bench-secret-0123456789abcdef-0123456789";
 
 const children = new Set<Subprocess>();
 const folders = new Set<string>();

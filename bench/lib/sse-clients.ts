@@ -29,19 +29,25 @@ interface Options {
 
 const options = JSON.parse(process.argv[2] ?? "{}") as Options;
 const now = () => performance.timeOrigin + performance.now();
-/** The action's first status event; its later `action.progress` events may still say `not_started`. */
-const PUBLISHED =
-  /"status":"not_started"[^\n]*"fileName":"p-\d+-([\d.]+)\.csv"|"fileName":"p-\d+-([\d.]+)\.csv"[^\n]*"status":"not_started"/;
-const CANCELLED = /"status":"cancelled"[^\n]*"completedAt":"([^"]+)"/;
+/**
+ * The frame's own status is the view's first `"status"` (the timeline, later in the view, holds earlier
+ * ones). Its first status event says `not_started`; later `action.progress` events may too.
+ */
+const ownStatus = (frame: string) => {
+  const at = frame.indexOf('"status":"');
+  return at < 0 ? null : frame.slice(at + 10, frame.indexOf('"', at + 10));
+};
+const PUBLISHED = /"fileName":"p-\d+-([\d.]+)\.csv"/;
+const COMPLETED_AT = /"completedAt":"([^"]+)"/;
 const markTime: (frame: string) => number | null =
   options.since === "completedAt"
     ? (frame) => {
-        const match = CANCELLED.exec(frame);
+        const match = ownStatus(frame) === "cancelled" ? COMPLETED_AT.exec(frame) : null;
         return match ? Date.parse(match[1]!) : null;
       }
     : (frame) => {
-        const match = PUBLISHED.exec(frame);
-        return match ? Number(match[1] ?? match[2]) : null;
+        const match = ownStatus(frame) === "not_started" ? PUBLISHED.exec(frame) : null;
+        return match ? Number(match[1]) : null;
       };
 
 interface Conn {
