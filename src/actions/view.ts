@@ -4,6 +4,7 @@
  */
 import type * as v from "valibot";
 import { type ActionType, type Role, type Status, statusLabel, typeLabel } from "./model";
+import { FILE_TYPES, SINGLE_FILE_TYPES } from "./params";
 import { type StoredTimelineEntry, timelineView } from "./timeline";
 import type { ActionViewSchema } from "./view-schema";
 
@@ -85,19 +86,16 @@ export function failedRowsFileName(action: Named): string {
   return `${baseName(action)}-to-fix${extension ?? ".csv"}`;
 }
 
-/** CSV uploads: their Error rows are given back as uploaded, when their shape was kept. */
-const CSV_UPLOADS: ReadonlySet<string> = new Set(["user_upload", "history_migration"]);
-/** Package uploads: their failed rows are the list of the packages that failed. */
-const PACKAGE_UPLOADS: ReadonlySet<string> = new Set(["content_upload", "content_replace"]);
-
 /**
  * Whether the action has Error rows whose input can be given back: a CSV upload's rows as uploaded (its
  * shape kept: not for actions older than this feature), or a package upload's failed packages. The other
  * types take no file, so there is nothing of the person's to return.
  */
 export function hasFailedRows(a: Pick<ActionSnapshot, "errors" | "type" | "source">): boolean {
-  if (a.errors === 0) return false;
-  return PACKAGE_UPLOADS.has(a.type) || (CSV_UPLOADS.has(a.type) && a.source !== null);
+  const type = a.type as ActionType;
+  if (a.errors === 0 || !FILE_TYPES.has(type)) return false;
+  // The single-file types are the CSV uploads; the others upload packages.
+  return !SINGLE_FILE_TYPES.has(type) || a.source !== null;
 }
 
 /** A download of the action (report or failed rows), kept and expired with its report. */
