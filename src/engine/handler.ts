@@ -67,8 +67,8 @@ export interface ApplyResult {
 }
 
 /**
- * A dry run: the engine leaves out the statements `apply` and `finish` return; a handler that changes
- * anything outside them (blobs, a rule stored when the action starts) asks this first.
+ * A dry run: the engine leaves out the statements `apply` and `finish` return and the blobs they put; a
+ * handler that changes anything else (a rule stored when the action starts) asks this first.
  */
 export const isDryRun = (ctx: { action: Pick<ActionRow, "dryRun"> }) => ctx.action.dryRun === 1;
 

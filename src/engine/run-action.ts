@@ -5,8 +5,8 @@
  *
  * A dry run is the same run with the row effects left out: every item is judged by the same `apply`
  * against the portal's data as it is, the report is written, and nothing else (nor the statements of
- * `finish`, such as a series' next occurrence). Work outside statements (a package's permanent copy, a
- * rule stored on its group) is skipped by the handler itself (see isDryRun).
+ * `finish`, such as a series' next occurrence, nor a blob put, such as a package's permanent copy). Other
+ * work outside statements (a rule stored on its group) is skipped by the handler itself (see isDryRun).
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Status } from "../actions/model";
@@ -24,6 +24,7 @@ import {
   type ActionHandler,
   type EngineContext,
   type HandlerSettings,
+  isDryRun,
   type ReportLine,
   type Statement,
   WholeActionError,
@@ -74,10 +75,11 @@ export async function runClaimedAction(
   let action = claimed;
   const handler = deps.handlers[action.type];
   const params = JSON.parse(action.params) as Record<string, unknown>; // fixed for the action's life
-  const dryRun = action.dryRun === 1;
+  const dryRun = isDryRun({ action });
+  const blobs = dryRun ? withoutWrites(deps.blobs) : deps.blobs;
   const ctx = (state: Record<string, unknown> = JSON.parse(action.state)): EngineContext => ({
     db,
-    blobs: deps.blobs,
+    blobs,
     now: deps.clock.now(),
     action,
     params,
@@ -245,5 +247,14 @@ function publish(pending: Counts) {
     warnings: sql`${actions.warnings} + ${pending.warnings}`,
     reportRows: sql`${actions.reportRows} + ${pending.reportRows}`,
     unpublished: null,
+  };
+}
+
+/** A dry run's blob store: reads and clean-up as usual, while puts are left out like the statements. */
+function withoutWrites(blobs: BlobStore): BlobStore {
+  return {
+    get: (key) => blobs.get(key),
+    delete: (key) => blobs.delete(key),
+    put: async () => {},
   };
 }

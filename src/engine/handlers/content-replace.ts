@@ -28,7 +28,6 @@ import { actions } from "../../db/schema";
 import {
   type ActionHandler,
   type EngineContext,
-  isDryRun,
   type ReportLine,
   type StagedItem,
   WholeActionError,
@@ -189,7 +188,7 @@ async function replaceStep2(ctx: EngineContext, items: StagedItem<PassedPackage>
       continue;
     }
     const key = await packageKey(action.portalId, item.code, course.contentVersion + 1, action.referenceId);
-    if (!isDryRun(ctx)) await ctx.blobs.put(key, bytes);
+    await ctx.blobs.put(key, bytes);
     replaced.push({
       code: item.code,
       title: item.title,

@@ -16,14 +16,7 @@ import type { BlobStore } from "../../content/blob-store";
 import { formatSize, inspectPackage, type PackageInfo } from "../../content/package";
 import { toolDefaultWarning } from "../../content/tool-defaults";
 import { safeFileName } from "../../lib/file-name";
-import {
-  type ActionHandler,
-  type IntakeContext,
-  isDryRun,
-  type ReportLine,
-  type StagedItem,
-  type Stager,
-} from "../handler";
+import type { ActionHandler, IntakeContext, ReportLine, StagedItem, Stager } from "../handler";
 import { type CourseContent, createCoursesStatement, findCourse } from "../portal-data/courses";
 import type { UploadedFile } from "../submission";
 
@@ -196,7 +189,7 @@ export const contentUpload: ActionHandler = {
         continue;
       }
       const key = await packageKey(action.portalId, code, 1, action.referenceId);
-      if (!isDryRun(ctx)) await ctx.blobs.put(key, checked.bytes);
+      await ctx.blobs.put(key, checked.bytes);
       created.push({ code, title, kind, launchPath, packageKey: key });
       createdBy[code] = item.position;
       if (toolDefault) {
