@@ -19,7 +19,7 @@ export interface CsvSpec extends ColumnSpec {
    * Turns one data row into the staged item; `row` is the spreadsheet row number and `raw` the record's
    * text as written (its line end excluded).
    */
-  toItem(cells: Record<string, string>, row: number, raw: string, present: ReadonlySet<string>): unknown;
+  toItem(cells: Record<string, string>, row: number, raw: string): unknown;
 }
 
 export async function stageCsv(
@@ -30,7 +30,6 @@ export async function stageCsv(
 ): Promise<CsvShape> {
   let columns: { name: string; index: number }[] | null = null;
   let header = "";
-  let present = new Set<string>();
   const reader = readCsv(file.stream(), {
     maxBytes: limits.maxBytes,
     keepRaw: true,
@@ -47,7 +46,6 @@ export async function stageCsv(
         }
         columns = match.columns;
         header = record.raw ?? "";
-        present = new Set(columns.map((c) => c.name));
         continue;
       }
       if (stager.count >= limits.maxRows) {
@@ -57,7 +55,7 @@ export async function stageCsv(
       }
       const cells: Record<string, string> = {};
       for (const column of columns) cells[column.name] = (record.fields[column.index] ?? "").trim();
-      await stager.add(spec.toItem(cells, record.row, record.raw ?? "", present));
+      await stager.add(spec.toItem(cells, record.row, record.raw ?? ""));
     }
   }
   if (!columns) throw new WholeActionError("The file is empty: it has no header row and no data rows.");
