@@ -4,6 +4,7 @@
  * as the admin's spreadsheet wrote it (quotes, spaces, line breaks inside quoted cells).
  */
 import type { Delimiter } from "./dialect";
+import { FORMULA_START } from "./write";
 
 const QUOTE = 34;
 
@@ -61,11 +62,10 @@ function closingQuote(text: string): number {
   }
 }
 
-/** What a spreadsheet would run as a formula (or that could hide one after a tab or CR), as in write.ts. */
-const FORMULA_START = /^[=+\-@\t\r]/;
 /** A plain number, which a spreadsheet reads as a number whatever its sign: never a formula. */
 const PLAIN_NUMBER = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/;
 
+/** A cell that starts like a formula (write.ts's FORMULA_START) and is not a plain number. */
 export function runsAsFormula(value: string): boolean {
   return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value);
 }

@@ -9,7 +9,7 @@ import type { Delimiter } from "./dialect";
 export type CsvCell = string | number;
 
 /** A cell a spreadsheet would run as a formula (or that could hide one after a tab / CR). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+export const FORMULA_START = /^[=+\-@\t\r]/;
 /** A cell that must be quoted: its separator, quotes, line breaks, or edge spaces a reader may trim. */
 const NEEDS_QUOTES: Record<Delimiter, RegExp> = {
   ",": /[",\r\n]|^[ \t]|[ \t]$/,
