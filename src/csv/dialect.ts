@@ -2,7 +2,7 @@
  * The dialect of an uploaded CSV: how the spreadsheet program that wrote it shaped the bytes. Excel
  * writes "CSV UTF-8" with a BOM and the Windows list separator (`;` wherever the decimal separator is a
  * comma), "Unicode Text" as UTF-16LE with a BOM and TABs; Google Sheets writes UTF-8 without a BOM,
- * commas and CRLF; LibreOffice Calc asks. Reading detects all of it (read.ts), and `encodeCsvText`
+ * commas and CRLF; LibreOffice Calc asks. Reading detects all of it (decode.ts), and `encodeCsvText`
  * writes text back in the same shape, so rows can be returned to the admin as they uploaded them.
  */
 
