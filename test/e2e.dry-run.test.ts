@@ -59,22 +59,6 @@ function storedPackages(): string[] {
   }
 }
 
-interface ReportItem {
-  row: number;
-  status: string;
-  identifier: string;
-  issue: string;
-  resolution: string;
-}
-
-async function reportOf(person: Person, action: ActionView): Promise<ReportItem[]> {
-  if (!action.errorReport) return [];
-  const res = await fetch(`${server.url}/v1/actions/${action.referenceId}/report-rows?limit=200`, {
-    headers: bearer(person),
-  });
-  return ((await res.json()) as { items: ReportItem[] }).items;
-}
-
 /** POSTs a multipart action with its files and, unless null, a `dryRun` field. */
 function postForm(person: Person, type: string, files: [string, Uint8Array][], dryRun: string | null) {
   const form = new FormData();
@@ -103,12 +87,7 @@ async function run(
     });
   }
   expect(res.status).toBe(202);
-  const first = await api.final(((await res.json()) as ActionView).referenceId);
-  if (first.steps === 1) return [first];
-  const step2 = (await api.list(`type=${type}&limit=200`)).find(
-    (a) => a.taskId === first.taskId && a.step === 2,
-  )!;
-  return [first, await api.final(step2.referenceId)];
+  return api.steps(await api.final(((await res.json()) as ActionView).referenceId));
 }
 
 /**
@@ -132,7 +111,7 @@ async function dryThenReal(
     expect(step.status).toBe(real[k]!.status);
     expect(step.failureReason).toBe(real[k]!.failureReason);
     expect(step.progress).toEqual(real[k]!.progress);
-    expect(await reportOf(person, step)).toEqual(await reportOf(person, real[k]!));
+    expect(await api.reportRows(step)).toEqual(await api.reportRows(real[k]!));
   }
   expect(await portalData(person.portal)).not.toEqual(before);
   return { dry, real };
