@@ -59,15 +59,6 @@ function storedPackages(): string[] {
   }
 }
 
-/** POSTs a multipart action with its files and, unless null, a `dryRun` field. */
-function postForm(person: Person, type: string, files: [string, Uint8Array][], dryRun: string | null) {
-  const form = new FormData();
-  form.set("type", type);
-  if (dryRun !== null) form.set("dryRun", dryRun);
-  for (const [name, bytes] of files) form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-  return fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
-}
-
 /** Starts an action (JSON, or multipart with files) with `dryRun`, and waits for the end of every step. */
 async function run(
   person: Person,
@@ -78,7 +69,7 @@ async function run(
 ): Promise<ActionView[]> {
   let res: Response;
   if (input.files) {
-    res = await postForm(person, type, input.files, dryRun ? "true" : null);
+    res = await api.postFiles(type, input.files, dryRun ? { dryRun: "true" } : {});
   } else {
     res = await fetch(`${server.url}/v1/actions`, {
       method: "POST",
@@ -243,7 +234,9 @@ describe("a dry run is marked as one", () => {
   test("in the view, in every stream frame, and in the completion email's subject and body", async () => {
     const { person, api } = newPortalAdmin(server.url, "dry");
     const stream = new SseReader(await fetch(`${server.url}/v1/events`, { headers: bearer(person) }));
-    const res = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "true");
+    const res = await api.postFiles("user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], {
+      dryRun: "true",
+    });
     const accepted = (await res.json()) as ActionView;
     expect(accepted.dryRun).toBe(true);
     const done = await api.final(accepted.referenceId);
@@ -273,7 +266,7 @@ describe("a dry run is marked as one", () => {
   });
 
   test("dryRun must be a boolean (JSON) or true/false (multipart): a 422 naming it", async () => {
-    const { person } = newPortalAdmin(server.url, "dry");
+    const { person, api } = newPortalAdmin(server.url, "dry");
     const json = await fetch(`${server.url}/v1/actions`, {
       method: "POST",
       headers: { ...bearer(person), "content-type": "application/json" },
@@ -281,7 +274,9 @@ describe("a dry run is marked as one", () => {
     });
     expect(json.status).toBe(422);
     expect((await json.json()).errors.map((e: { path: string }) => e.path)).toContain("dryRun");
-    const multipart = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "maybe");
+    const multipart = await api.postFiles("user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], {
+      dryRun: "maybe",
+    });
     expect(multipart.status).toBe(422);
     expect((await multipart.json()).errors).toEqual([
       { path: "dryRun", message: "dryRun must be true or false" },

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { ActionView } from "../src/actions/view";
-import { newPortalAdmin } from "./support/api-client";
+import { apiClient, newPortalAdmin } from "./support/api-client";
 import { BOB, bearer, type Person } from "./support/env";
 import { startTestServer, type TestServer } from "./support/server";
 import { excelCsvUtf8, excelUnicodeText, type Sheet, utf16le } from "./support/spreadsheet-files";
@@ -27,12 +27,8 @@ async function failedRowsOf(person: Person, action: ActionView): Promise<Uint8Ar
 }
 
 /** Uploads `bytes` as a retry of `retryOf` (multipart, as the page and curl send it). */
-async function retry(person: Person, type: string, name: string, bytes: Uint8Array, retryOf: string) {
-  const form = new FormData();
-  form.set("type", type);
-  form.set("retryOf", retryOf);
-  form.set("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-  return fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
+function retry(person: Person, type: string, name: string, bytes: Uint8Array, retryOf: string) {
+  return apiClient(server.url, person).postFiles(type, [[name, bytes]], { retryOf });
 }
 
 const PEOPLE: Sheet = [

@@ -19,13 +19,19 @@ export function apiClient(url: string, person: Person) {
     return body as ActionView;
   };
   const client = {
-    /** POSTs files as multipart, each `[name, bytes]`; answers the accepted action. */
-    async upload(type: string, files: [string, Uint8Array][]): Promise<ActionView> {
+    /** POSTs files as multipart, each `[name, bytes]`, with any other form fields; answers as the server did. */
+    postFiles(type: string, files: [string, Uint8Array][], fields: Record<string, string> = {}) {
       const form = new FormData();
       form.set("type", type);
+      for (const [name, value] of Object.entries(fields)) form.set(name, value);
       for (const [name, bytes] of files)
         form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-      return started(await fetch(`${url}/v1/actions`, { method: "POST", body: form, headers }));
+      return fetch(`${url}/v1/actions`, { method: "POST", body: form, headers });
+    },
+
+    /** POSTs files as multipart, each `[name, bytes]`; answers the accepted action. */
+    async upload(type: string, files: [string, Uint8Array][]): Promise<ActionView> {
+      return started(await client.postFiles(type, files));
     },
 
     async start(type: string, params: unknown): Promise<ActionView> {
