@@ -8,9 +8,9 @@
  * before: a burst after the POST, then one per Cron Trigger, fired at each whole minute as Cloudflare would.
  */
 import { hrExportCsv } from "../test/support/users-csv";
-import { edgeToken, linesWith, type RunningEdge, startEdge } from "./lib/edge";
+import { linesWith, type RunningEdge, startEdge } from "./lib/edge";
 import { fmt, type Row, type SectionResult } from "./lib/report";
-import { type ActionView, FINAL, getAction, upload } from "./lib/tracker";
+import { type ActionView, FINAL, getAction, tokenFor, upload } from "./lib/tracker";
 
 const PORTAL = "portal-hr";
 const SUB = "hr-admin";
@@ -49,7 +49,7 @@ async function runUpload(
   );
   const { edge } = running;
   try {
-    const token = edgeToken(SUB, PORTAL);
+    const token = tokenFor(SUB, PORTAL);
     const started = performance.now();
     const created = await upload(edge.url, token, csv, "hr-export.csv");
     const accepted = performance.now();

@@ -9,11 +9,12 @@
  * streams each read the log once a second (the edge before them). Each run is a fresh worker.
  */
 import { join } from "node:path";
-import { edgeToken, type RunningEdge, startEdge } from "./lib/edge";
+import { type RunningEdge, startEdge } from "./lib/edge";
 import { LineReader } from "./lib/lines";
 import { removeFolder, spawnBun, tempFolder } from "./lib/procs";
 import { fmt, type Row, type SectionResult } from "./lib/report";
 import { percentile, sortNumbers } from "./lib/stats";
+import { tokenFor } from "./lib/tracker";
 
 const PORTALS = 10;
 const CLIENT_PROCESSES = 2;
@@ -107,7 +108,7 @@ interface IdleRun {
 async function measureIdle(without: string[], dir: string, people: number, idleMs: number): Promise<IdleRun> {
   const running = await startEdge({}, { without });
   try {
-    const tokens = Array.from({ length: people }, (_, i) => edgeToken(`w${i}`, `portal-${i % PORTALS}`));
+    const tokens = Array.from({ length: people }, (_, i) => tokenFor(`w${i}`, `portal-${i % PORTALS}`));
     const before = running.statements();
     const subscribers = await subscribe(running, dir, `idle-${without.length}`, tokens);
     try {
@@ -149,7 +150,7 @@ async function measureFanOut(
 ): Promise<FanOutRun> {
   const running = await startEdge({ MAX_STREAMS_PER_PERSON: String(streams + 64) }, { without });
   try {
-    const token = edgeToken("watcher", "portal-0");
+    const token = tokenFor("watcher", "portal-0");
     const refs: string[] = [];
     for (let i = 0; i < plan.changes; i++) {
       refs.push((await call(running.edge.url, token, "/v1/actions", scheduledAction())).referenceId);

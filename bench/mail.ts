@@ -11,10 +11,8 @@ import { join } from "node:path";
 import { Resend } from "resend";
 import { createDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
-import { signToken } from "../src/http/auth";
 import { type ResendRecorder, startResendRecorder } from "../test/support/resend-recorder";
 import {
-  BENCH_SECRET,
   freePort,
   logTail,
   removeFolder,
@@ -25,21 +23,12 @@ import {
 } from "./lib/procs";
 import { fmt, type Row, type SectionResult } from "./lib/report";
 import { percentile } from "./lib/stats";
+import { tokenFor } from "./lib/tracker";
 
 const RATE = 2;
 const BATCH = 100;
 
-const tokenOf = (portal: string) =>
-  signToken(
-    {
-      sub: `admin-${portal}`,
-      portal,
-      role: "admin",
-      email: `admin@${portal}.example`,
-      name: `Admin ${portal}`,
-    },
-    BENCH_SECRET,
-  );
+const tokenOf = (portal: string) => tokenFor(`admin-${portal}`, portal);
 
 /** `count` learners of portal "big" enrolled in its course SAFE-1, written straight into the database. */
 async function seed(databaseUrl: string, count: number): Promise<void> {

@@ -59,31 +59,6 @@ function storedPackages(): string[] {
   }
 }
 
-interface ReportItem {
-  row: number;
-  status: string;
-  identifier: string;
-  issue: string;
-  resolution: string;
-}
-
-async function reportOf(person: Person, action: ActionView): Promise<ReportItem[]> {
-  if (!action.errorReport) return [];
-  const res = await fetch(`${server.url}/v1/actions/${action.referenceId}/report-rows?limit=200`, {
-    headers: bearer(person),
-  });
-  return ((await res.json()) as { items: ReportItem[] }).items;
-}
-
-/** POSTs a multipart action with its files and, unless null, a `dryRun` field. */
-function postForm(person: Person, type: string, files: [string, Uint8Array][], dryRun: string | null) {
-  const form = new FormData();
-  form.set("type", type);
-  if (dryRun !== null) form.set("dryRun", dryRun);
-  for (const [name, bytes] of files) form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-  return fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
-}
-
 /** Starts an action (JSON, or multipart with files) with `dryRun`, and waits for the end of every step. */
 async function run(
   person: Person,
@@ -94,7 +69,7 @@ async function run(
 ): Promise<ActionView[]> {
   let res: Response;
   if (input.files) {
-    res = await postForm(person, type, input.files, dryRun ? "true" : null);
+    res = await api.postFiles(type, input.files, dryRun ? { dryRun: "true" } : {});
   } else {
     res = await fetch(`${server.url}/v1/actions`, {
       method: "POST",
@@ -103,12 +78,7 @@ async function run(
     });
   }
   expect(res.status).toBe(202);
-  const first = await api.final(((await res.json()) as ActionView).referenceId);
-  if (first.steps === 1) return [first];
-  const step2 = (await api.list(`type=${type}&limit=200`)).find(
-    (a) => a.taskId === first.taskId && a.step === 2,
-  )!;
-  return [first, await api.final(step2.referenceId)];
+  return api.steps(await api.final(((await res.json()) as ActionView).referenceId));
 }
 
 /**
@@ -132,7 +102,7 @@ async function dryThenReal(
     expect(step.status).toBe(real[k]!.status);
     expect(step.failureReason).toBe(real[k]!.failureReason);
     expect(step.progress).toEqual(real[k]!.progress);
-    expect(await reportOf(person, step)).toEqual(await reportOf(person, real[k]!));
+    expect(await api.reportRows(step)).toEqual(await api.reportRows(real[k]!));
   }
   expect(await portalData(person.portal)).not.toEqual(before);
   return { dry, real };
@@ -264,7 +234,9 @@ describe("a dry run is marked as one", () => {
   test("in the view, in every stream frame, and in the completion email's subject and body", async () => {
     const { person, api } = newPortalAdmin(server.url, "dry");
     const stream = new SseReader(await fetch(`${server.url}/v1/events`, { headers: bearer(person) }));
-    const res = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "true");
+    const res = await api.postFiles("user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], {
+      dryRun: "true",
+    });
     const accepted = (await res.json()) as ActionView;
     expect(accepted.dryRun).toBe(true);
     const done = await api.final(accepted.referenceId);
@@ -294,7 +266,7 @@ describe("a dry run is marked as one", () => {
   });
 
   test("dryRun must be a boolean (JSON) or true/false (multipart): a 422 naming it", async () => {
-    const { person } = newPortalAdmin(server.url, "dry");
+    const { person, api } = newPortalAdmin(server.url, "dry");
     const json = await fetch(`${server.url}/v1/actions`, {
       method: "POST",
       headers: { ...bearer(person), "content-type": "application/json" },
@@ -302,7 +274,9 @@ describe("a dry run is marked as one", () => {
     });
     expect(json.status).toBe(422);
     expect((await json.json()).errors.map((e: { path: string }) => e.path)).toContain("dryRun");
-    const multipart = await postForm(person, "user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], "maybe");
+    const multipart = await api.postFiles("user_upload", [["people.csv", excelCsvUtf8(PEOPLE)]], {
+      dryRun: "maybe",
+    });
     expect(multipart.status).toBe(422);
     expect((await multipart.json()).errors).toEqual([
       { path: "dryRun", message: "dryRun must be true or false" },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { count, eq } from "drizzle-orm";
 import { actions, reportRows } from "../src/db/schema";
 import { ManualClock } from "../src/lib/clock";
+import type { ReportItem } from "../src/reports/download";
 import { expireReports } from "../src/reports/expiry";
 import { type ApiClient, newPortalAdmin } from "./support/api-client";
 import { BOB, bearer, type Person } from "./support/env";
@@ -43,22 +44,6 @@ const PEOPLE: Sheet = [
   ["", "Ed", "-5", "learner", "", "", 'He said "hi"'],
 ];
 const ERROR_ROWS = [3, 4, 5, 7];
-
-interface ReportItem {
-  row: number;
-  status: string;
-  identifier: string;
-  issue: string;
-  resolution: string;
-}
-
-async function reportItems(person: Person, ref: string): Promise<ReportItem[]> {
-  const res = await fetch(`${server.url}/v1/actions/${ref}/report-rows?limit=200`, {
-    headers: bearer(person),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { items: ReportItem[] }).items;
-}
 
 async function failedRows(person: Person, ref: string) {
   const res = await fetch(`${server.url}/v1/actions/${ref}/failed-rows`, { headers: bearer(person) });
@@ -110,7 +95,7 @@ describe("failed rows of a user upload, in the file's own dialect", () => {
         expiresAt: done.errorReport!.expiresAt,
         expired: false,
       });
-      const errors = errorsOf(await reportItems(person, done.referenceId));
+      const errors = errorsOf(await api.reportRows(done));
       expect(errors.map((e) => e.row)).toEqual(ERROR_ROWS);
 
       const { res, bytes } = await failedRows(person, done.referenceId);
@@ -125,7 +110,7 @@ describe("failed rows of a user upload, in the file's own dialect", () => {
   test("Google Sheets, Download › CSV (no BOM, commas, no final line break): each row gets its line end", async () => {
     const { person, api } = newPortalAdmin(server.url, "fix");
     const done = await api.uploadAndWait("user_upload", [["people.csv", googleSheetsCsv(PEOPLE)]]);
-    const errors = errorsOf(await reportItems(person, done.referenceId));
+    const errors = errorsOf(await api.reportRows(done));
     const { bytes } = await failedRows(person, done.referenceId);
     const expected = new TextDecoder().decode(googleSheetsCsv(expectedSheet(PEOPLE, errors)));
     expect(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)).toBe(`${expected}\r\n`);
@@ -160,7 +145,7 @@ describe("failed rows of a history migration", () => {
     await historyPortal(api);
     const done = await api.uploadAndWait("history_migration", [["history.csv", excelCsvUtf8(HISTORY, ";")]]);
     expect(done.progress).toMatchObject({ total: 6, errors: 4, warnings: 1 });
-    const errors = errorsOf(await reportItems(person, done.referenceId));
+    const errors = errorsOf(await api.reportRows(done));
     expect(errors.map((e) => e.row)).toEqual([3, 4, 5, 6]);
     const { bytes } = await failedRows(person, done.referenceId);
     expect([...bytes]).toEqual([...excelCsvUtf8(expectedSheet(HISTORY, errors), ";")]);
@@ -177,7 +162,7 @@ describe("failed packages", () => {
       ["not-a-zip.zip", new TextEncoder().encode("just text")],
     ]);
     expect(done.progress).toMatchObject({ total: 3, errors: 2 });
-    const errors = errorsOf(await reportItems(person, done.referenceId));
+    const errors = errorsOf(await api.reportRows(done));
     const { res, bytes } = await failedRows(person, done.referenceId);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("content-disposition")).toContain(done.failedRows!.name);

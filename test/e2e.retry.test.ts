@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import type { ActionView } from "../src/actions/view";
-import { newPortalAdmin } from "./support/api-client";
+import { apiClient, newPortalAdmin } from "./support/api-client";
 import { BOB, bearer, type Person } from "./support/env";
 import { startTestServer, type TestServer } from "./support/server";
-import { excelCsvUtf8, excelUnicodeText, type Sheet } from "./support/spreadsheet-files";
+import { excelCsvUtf8, excelUnicodeText, type Sheet, utf16le } from "./support/spreadsheet-files";
 import { coursePackage } from "./support/zip-fixtures";
 
 let server: TestServer;
@@ -27,25 +27,9 @@ async function failedRowsOf(person: Person, action: ActionView): Promise<Uint8Ar
 }
 
 /** Uploads `bytes` as a retry of `retryOf` (multipart, as the page and curl send it). */
-async function retry(person: Person, type: string, name: string, bytes: Uint8Array, retryOf: string) {
-  const form = new FormData();
-  form.set("type", type);
-  form.set("retryOf", retryOf);
-  form.set("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-  return fetch(`${server.url}/v1/actions`, { method: "POST", body: form, headers: bearer(person) });
+function retry(person: Person, type: string, name: string, bytes: Uint8Array, retryOf: string) {
+  return apiClient(server.url, person).postFiles(type, [[name, bytes]], { retryOf });
 }
-
-/** UTF-16LE text with a BOM, as Excel "Unicode Text" writes it, and back. */
-const utf16 = {
-  decode: (bytes: Uint8Array) => new TextDecoder("utf-16le").decode(bytes),
-  encode: (text: string) => {
-    const out = new Uint8Array(2 + text.length * 2);
-    const view = new DataView(out.buffer);
-    view.setUint16(0, 0xfeff, true);
-    for (let k = 0; k < text.length; k++) view.setUint16(2 + k * 2, text.charCodeAt(k), true);
-    return out;
-  },
-};
 
 const PEOPLE: Sheet = [
   ["Email", "First Name", "Last Name", "Role", "Department", "Notes"],
@@ -63,7 +47,7 @@ describe("a user upload, fixed and uploaded again", () => {
     expect(first.progress).toMatchObject({ total: 4, errors: 3 });
 
     // What an admin does in Excel: correct the three cells, save as Unicode Text again.
-    const fixed = utf16
+    const fixed = new TextDecoder("utf-16le")
       .decode(await failedRowsOf(person, first))
       .replace("not-an-email\t", "bo@example.com\t")
       .replace("\tboss\t", "\tmanager\t")
@@ -71,13 +55,7 @@ describe("a user upload, fixed and uploaded again", () => {
     expect(fixed.split("\r\n")[0]).toBe(
       "Email\tFirst Name\tLast Name\tRole\tDepartment\tNotes\tIssue\tResolution",
     );
-    const res = await retry(
-      person,
-      "user_upload",
-      "people-to-fix.txt",
-      utf16.encode(fixed),
-      first.referenceId,
-    );
+    const res = await retry(person, "user_upload", "people-to-fix.txt", utf16le(fixed), first.referenceId);
     expect(res.status).toBe(202);
     const second = await api.final(((await res.json()) as ActionView).referenceId);
     expect(second.status).toBe("completed");

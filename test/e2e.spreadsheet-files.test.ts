@@ -19,7 +19,7 @@ import {
   type Sheet,
   withUsedRange,
 } from "./support/spreadsheet-files";
-import { SCORM12_MANIFEST, zipFiles } from "./support/zip-fixtures";
+import { coursePackage } from "./support/zip-fixtures";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -73,15 +73,6 @@ async function storedUsers(portal: string) {
   const rows = await server.tracker.services.db.all<Record<string, string>>(sql`
     SELECT email, first_name, last_name, role, department FROM users WHERE portal_id = ${portal} ORDER BY email`);
   return rows.map((r) => [r.email, r.first_name, r.last_name, r.role, r.department]);
-}
-
-/** A SCORM 1.2 package whose manifest identifier is `code`. */
-function coursePackage(code: string): Uint8Array {
-  return zipFiles({
-    "imsmanifest.xml": SCORM12_MANIFEST.replace('identifier="SAFETY-101"', `identifier="${code}"`),
-    "index_lms.html": "<html>lesson</html>",
-    "other.html": "<html>other</html>",
-  });
 }
 
 const PROGRAMS: [string, string, () => Uint8Array][] = [

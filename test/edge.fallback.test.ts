@@ -4,6 +4,7 @@
  * submission, bodies are read whole, and content packages are kept in D1.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { isFinal } from "../src/actions/model";
 import type { ActionView } from "../src/actions/view";
 import { uploadZips } from "./support/content";
 import { ADA, bearer, TEST_SECRET } from "./support/env";
@@ -11,8 +12,6 @@ import { type Bundle, type EdgeWorker, sharedWorkerBundle, startEdgeWorker } fro
 import { type SseFrame, SseReader } from "./support/sse";
 import { uploadCsv } from "./support/tracker";
 import { scorm12Zip } from "./support/zip-fixtures";
-
-const FINAL = ["completed", "completed_with_errors", "cancelled", "failed", "timeout"];
 
 let bundle: Bundle;
 let edge: EdgeWorker;
@@ -61,7 +60,7 @@ describe("the worker without stream objects, queue or R2", () => {
 
   test("content packages go to the database's blob store", async () => {
     const created = await uploadZips(edge, ADA, "content_upload", [["safety.zip", scorm12Zip()]]);
-    for (let action = await getAction(created.referenceId); !FINAL.includes(action.status); ) {
+    for (let action = await getAction(created.referenceId); !isFinal(action.status); ) {
       await Bun.sleep(100);
       action = await getAction(created.referenceId);
     }

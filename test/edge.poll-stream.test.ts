@@ -3,27 +3,19 @@
  * written "by another isolate" (straight into the database), keep-alive comments, the self-imposed end,
  * the read budget, and the client going away.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { insertAction } from "../src/actions/repository";
-import { createDatabase, type Database } from "../src/db/client";
-import { migrateDatabase } from "../src/db/migrate";
+import type { Database } from "../src/db/client";
 import { pollingStreamResponse } from "../src/edge/poll-stream";
-import { ADA, BOB, tempDir } from "./support/env";
+import { useMigratedDatabase } from "./support/database";
+import { ADA, BOB } from "./support/env";
 import { SseReader } from "./support/sse";
 
-const dir = tempDir("tracker-edge-stream-");
 let database: Database;
 const owner = { portal: ADA.portal, sub: ADA.sub };
 
-beforeAll(async () => {
-  const url = `file:${join(dir.path, "tracker.db")}`;
-  database = createDatabase({ url });
-  await migrateDatabase(database, url);
-});
-afterAll(() => {
-  database.close();
-  dir.cleanup();
+useMigratedDatabase("tracker-edge-stream-", (d) => {
+  database = d;
 });
 
 const newAction = async (person = ADA) =>

@@ -4,26 +4,18 @@
  * replay for a client already at the feed's position, its catch-up alarm asked for while it has streams
  * and cancelled with the last one.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { insertAction } from "../src/actions/repository";
-import { createDatabase, type Database, type Db } from "../src/db/client";
-import { migrateDatabase } from "../src/db/migrate";
+import type { Database, Db } from "../src/db/client";
 import { PortalFeed } from "../src/edge/portal-feed";
-import { ADA, BOB, EVE, tempDir } from "./support/env";
+import { useMigratedDatabase } from "./support/database";
+import { ADA, BOB, EVE } from "./support/env";
 import { SseReader } from "./support/sse";
 
-const dir = tempDir("tracker-edge-feed-");
 let database: Database;
 
-beforeAll(async () => {
-  const url = `file:${join(dir.path, "tracker.db")}`;
-  database = createDatabase({ url });
-  await migrateDatabase(database, url);
-});
-afterAll(() => {
-  database.close();
-  dir.cleanup();
+useMigratedDatabase("tracker-edge-feed-", (d) => {
+  database = d;
 });
 
 /** The database, with every `select` counted (each is one statement here). */

@@ -7,6 +7,7 @@
  * duplicate.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { isFinal } from "../src/actions/model";
 import type { ActionView } from "../src/actions/view";
 import { probeLines } from "./support/d1-probe";
 import { ADA, BOB, bearer, EVE, type Person, TEST_SECRET, tempDir } from "./support/env";
@@ -15,7 +16,6 @@ import { type SseFrame, SseReader } from "./support/sse";
 import { uploadCsv } from "./support/tracker";
 import { usersCsv } from "./support/users-csv";
 
-const FINAL = ["completed", "completed_with_errors", "cancelled", "failed", "timeout"];
 const HELLO_FRESH = /^retry: 2000\nid: \d+\n: connected$/;
 
 let bundle: Bundle;
@@ -68,7 +68,7 @@ async function untilEnded(reader: SseReader, ref: string, timeoutMs = 15_000): P
     if (!frame.event) continue;
     frames.push(frame);
     const view = viewOf(frame);
-    if (view.referenceId === ref && FINAL.includes(view.status)) return frames;
+    if (view.referenceId === ref && isFinal(view.status)) return frames;
   }
 }
 

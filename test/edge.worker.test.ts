@@ -6,6 +6,7 @@
  * local recorder. (test/edge.fallback.test.ts runs it without the optional bindings.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { isFinal } from "../src/actions/model";
 import type { ActionView } from "../src/actions/view";
 import type { R2Bucket } from "../src/edge/types";
 import { uploadZips } from "./support/content";
@@ -17,7 +18,6 @@ import { uploadCsv } from "./support/tracker";
 import { scorm12Zip } from "./support/zip-fixtures";
 
 const PUBLIC_URL = "https://tracker.example.com";
-const FINAL = ["completed", "completed_with_errors", "cancelled", "failed", "timeout"];
 
 /** Row 2 fine, row 3 a bad email (Error), row 4 no first name (Warning), row 5 a duplicate (Error). */
 const CSV = [
@@ -98,7 +98,7 @@ const framesOf = (frames: SseFrame[], ref: string) =>
 const statusesOf = (frames: SseFrame[]) =>
   frames.map((f) => `${f.event}:${(JSON.parse(f.data!) as ActionView).status}`);
 const ended = (ref: string) => (frames: SseFrame[]) =>
-  framesOf(frames, ref).some((f) => FINAL.includes((JSON.parse(f.data!) as ActionView).status));
+  framesOf(frames, ref).some((f) => isFinal((JSON.parse(f.data!) as ActionView).status));
 
 describe("the worker in workerd (Miniflare) with D1", () => {
   test("wrangler's dry-run bundle is small enough to deploy", () => {
@@ -166,7 +166,7 @@ describe("the worker in workerd (Miniflare) with D1", () => {
     expect((await getAction(ref)).status).toBe("scheduled");
     await Bun.sleep(Date.parse(scheduledFor) - Date.now() + 50);
     let action = await getAction(ref);
-    for (let run = 0; run < 5 && !FINAL.includes(action.status); run++) {
+    for (let run = 0; run < 5 && !isFinal(action.status); run++) {
       await edge.scheduled();
       action = await getAction(ref);
     }
@@ -248,7 +248,7 @@ describe("the worker in workerd (Miniflare) with D1", () => {
     expect(res.status).toBe(415);
     const missed = await uploadCsv(edge, ADA, "email\nhedy@example.com\n", "one.csv");
     const ref = ((await missed.json()) as ActionView).referenceId;
-    await waitFor("the action to end", async () => FINAL.includes((await getAction(ref)).status));
+    await waitFor("the action to end", async () => isFinal((await getAction(ref)).status));
     const { frames } = await follow(lastSeen, ended(ref), 6_000);
     expect(frames.every((f) => Number(f.id) > Number(lastSeen))).toBe(true);
     expect(statusesOf(framesOf(frames, ref)).filter((s) => s.startsWith("action.status"))).toEqual([
@@ -285,7 +285,7 @@ describe("the worker in workerd (Miniflare) with D1", () => {
     ]);
     const action = await waitFor("the content upload to end", async () => {
       const now = await getAction(created.referenceId);
-      return FINAL.includes(now.status) && now;
+      return isFinal(now.status) && now;
     });
     expect(action.status).toBe("completed_with_errors");
     expect(action.progress).toMatchObject({ total: 2, processed: 2, succeeded: 1, errors: 1 });

@@ -3,7 +3,6 @@
  * the bindings wrangler.toml declares (as the edge tests run it), D1 behind the probe binding that
  * prints one line per statement, and the worker's log kept for counting.
  */
-import { signToken } from "../../src/http/auth";
 import { probeLines } from "../../test/support/d1-probe";
 import {
   type Bundle,
@@ -62,10 +61,6 @@ export async function startEdge(
     },
   };
 }
-
-/** A token for a person of a portal (the bench's secret). */
-export const edgeToken = (sub: string, portal: string) =>
-  signToken({ sub, portal, role: "admin", email: `${sub}@example.com`, name: `Edge ${sub}` }, BENCH_SECRET);
 
 /** Log lines of the worker that contain every one of `parts`. */
 export const linesWith = (edge: EdgeWorker, ...parts: string[]) =>

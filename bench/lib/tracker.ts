@@ -1,10 +1,11 @@
 /** Talking to a tracker process over HTTP: tokens, uploads, waiting for a final status. */
+import { FINAL_STATUSES } from "../../src/actions/model";
 import { signToken } from "../../src/http/auth";
 import { BENCH_SECRET } from "./procs";
 
 export { usersCsv } from "../../test/support/users-csv";
 
-export const FINAL = new Set(["completed", "completed_with_errors", "cancelled", "failed", "timeout"]);
+export const FINAL = new Set<string>(FINAL_STATUSES);
 
 export interface ActionView {
   referenceId: string;

@@ -5,6 +5,7 @@
 import { expect } from "bun:test";
 import type { ActionView } from "../../src/actions/view";
 import { parseCsvStream } from "../../src/csv/decode";
+import type { ReportItem } from "../../src/reports/download";
 import { ADA, bearer, type Person } from "./env";
 import { waitFor } from "./processes";
 
@@ -18,13 +19,19 @@ export function apiClient(url: string, person: Person) {
     return body as ActionView;
   };
   const client = {
-    /** POSTs files as multipart, each `[name, bytes]`; answers the accepted action. */
-    async upload(type: string, files: [string, Uint8Array][]): Promise<ActionView> {
+    /** POSTs files as multipart, each `[name, bytes]`, with any other form fields; answers as the server did. */
+    postFiles(type: string, files: [string, Uint8Array][], fields: Record<string, string> = {}) {
       const form = new FormData();
       form.set("type", type);
+      for (const [name, value] of Object.entries(fields)) form.set(name, value);
       for (const [name, bytes] of files)
         form.append("file", new File([bytes as Uint8Array<ArrayBuffer>], name));
-      return started(await fetch(`${url}/v1/actions`, { method: "POST", body: form, headers }));
+      return fetch(`${url}/v1/actions`, { method: "POST", body: form, headers });
+    },
+
+    /** POSTs files as multipart, each `[name, bytes]`; answers the accepted action. */
+    async upload(type: string, files: [string, Uint8Array][]): Promise<ActionView> {
+      return started(await client.postFiles(type, files));
     },
 
     async start(type: string, params: unknown): Promise<ActionView> {
@@ -66,14 +73,21 @@ export function apiClient(url: string, person: Person) {
       return client.final((await client.start(type, params)).referenceId);
     },
 
+    /** Every step of the task that the ended `first` began, each ended: [first], or [step 1, step 2]. */
+    async steps(first: ActionView): Promise<ActionView[]> {
+      if (first.steps === 1) return [first];
+      const step2 = (await client.list(`type=${first.type}&limit=200`)).find(
+        (a) => a.taskId === first.taskId && a.step === 2,
+      );
+      if (!step2) throw new Error(`no step 2 for ${first.referenceId}`);
+      return [first, await client.final(step2.referenceId)];
+    },
+
     /** A content replacement, both steps ended: [step 1, step 2]. */
     async replaceAndWait(files: [string, Uint8Array][]): Promise<[ActionView, ActionView]> {
-      const step1 = await client.uploadAndWait("content_replace", files);
-      const step2 = (await client.list("type=content_replace&limit=50")).find(
-        (a) => a.taskId === step1.taskId && a.step === 2,
-      );
-      if (!step2) throw new Error(`no step 2 for ${step1.referenceId}`);
-      return [step1, await client.final(step2.referenceId)];
+      const [step1, step2] = await client.steps(await client.uploadAndWait("content_replace", files));
+      if (!step1 || !step2) throw new Error("a content replacement has two steps");
+      return [step1, step2];
     },
 
     /** The error report as [Row, Status, Identifier, Issue] rows, read through the API. */
@@ -88,6 +102,14 @@ export function apiClient(url: string, person: Person) {
         }
       }
       return rows;
+    },
+
+    /** The error report's rows as JSON (`report-rows`, as the page reads them), up to 200. */
+    async reportRows(action: ActionView): Promise<ReportItem[]> {
+      if (!action.errorReport) return [];
+      const res = await fetch(`${url}/v1/actions/${action.referenceId}/report-rows?limit=200`, { headers });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { items: ReportItem[] }).items;
     },
   };
   return client;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { isFinal } from "../../src/actions/model";
 import { bearer, type Person, tokenFor } from "./env";
 import { startTestServer, type TestServer } from "./server";
 import { scorm12Zip } from "./zip-fixtures";
@@ -172,8 +173,7 @@ export async function settle(server: TestServer, person: Person, ref: string, ti
   for (;;) {
     const res = await fetch(`${server.url}/v1/actions/${ref}`, { headers: bearer(person) });
     const action = (await res.json()) as { status: string };
-    if (["completed", "completed_with_errors", "cancelled", "failed", "timeout"].includes(action.status))
-      return action;
+    if (isFinal(action.status)) return action;
     if (Date.now() > until) throw new Error(`${ref} is still ${action.status}`);
     await Bun.sleep(100);
   }

@@ -23,7 +23,8 @@ export type Sheet = readonly (readonly string[])[];
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
-function utf16le(text: string): Uint8Array {
+/** UTF-16LE with a BOM, as Excel's "Unicode Text" and Calc's "Unicode (UTF-16)" write text. */
+export function utf16le(text: string): Uint8Array {
   const out = new Uint8Array(2 + text.length * 2);
   const view = new DataView(out.buffer);
   view.setUint16(0, 0xfeff, true);
