@@ -119,11 +119,16 @@ function sessionAllowed(principal: Principal | null): Principal {
   return allowed(principal);
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null when the header is not that. */
+export function bearerToken(header: string | null | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? null;
+}
+
 export function tokenOfHeader(header: string): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match)
+  const token = bearerToken(header);
+  if (token === null)
     throw new HttpProblem(401, "The Authorization header must be 'Bearer <token>'.", { headers: challenge });
-  return match[1]!;
+  return token;
 }
 
 /** What to send, said the way this route takes it. */
