@@ -51,11 +51,9 @@ async function readWithin(
 ): Promise<Submission> {
   // The route table has checked the key's form, the media type and a declared length (run-route.ts).
   const idempotencyKey = request.headers.get("idempotency-key");
-  const length = Number(request.headers.get("content-length") ?? "0");
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType === "application/json") {
-    if (length > config.maxJsonBytes) throw tooLarge(config.maxJsonBytes, "A JSON body");
     const bytes = await readBoundedBytes(
       request.body,
       config.maxJsonBytes,
