@@ -17,7 +17,13 @@ import {
 import type { Submission } from "../engine/submission";
 import { BodyDeadline, readBoundedBytes } from "./body-limits";
 import type { AppConfig } from "./env";
-import { boundaryOf, type MultipartBody, type RequestSpool, readMultipart } from "./multipart";
+import {
+  boundaryOf,
+  type MultipartBody,
+  type RequestSpool,
+  readMultipart,
+  textFieldsTooLong,
+} from "./multipart";
 import { HttpProblem, invalid } from "./problem";
 
 const nothingToDispose = async () => {};
@@ -176,11 +182,7 @@ async function readForm(
       continue;
     }
     textBytes += value.length;
-    if (textBytes > maxTextBytes)
-      throw invalid(
-        [{ path: field, message: `the text fields are longer than ${maxTextBytes} bytes together` }],
-        413,
-      );
+    if (textBytes > maxTextBytes) throw textFieldsTooLong(field, maxTextBytes);
     body.fields.push([field, value]);
   }
   return body;
