@@ -4,7 +4,7 @@
  * no tenant data either way: no portal, person, reference or file name is ever a label.)
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { challenge } from "./middleware";
+import { bearerToken, challenge } from "./middleware";
 import { HttpProblem } from "./problem";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -12,7 +12,7 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
 /** Throws 401 unless `authorization` carries the metrics token (compared in constant time). */
 export function requireMetricsToken(token: string | undefined, authorization: string | undefined): void {
   if (token === undefined) return;
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? "";
+  const given = bearerToken(authorization) ?? "";
   if (!timingSafeEqual(digest(given), digest(token)))
     throw new HttpProblem(
       401,

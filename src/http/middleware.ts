@@ -6,7 +6,7 @@ import { Refusal } from "../actions/errors";
 import type { Principal } from "../actions/principal";
 import { jsonString, PreparedLine } from "../lib/buffered-log";
 import { TokenError } from "./auth";
-import { isUnsafeMethod, refuseForeignOrigin } from "./csrf";
+import { refuseForeignOrigin } from "./csrf";
 import type { AppEnv, Services } from "./env";
 import { HttpProblem, problemOfRefusal, problemResponse } from "./problem";
 import type { Credential } from "./route";
@@ -66,8 +66,6 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   recordRequest(services, id, c.req.method, route, c.res.status, started);
 };
 
-const BOTH: readonly Credential[] = ["bearer", "cookie"];
-
 /**
  * Who is asking, from `Authorization: Bearer` or the session cookie, whichever the route accepts (the
  * header first); learners may not use the tracker. A poller's token verified before, or a session this
@@ -78,8 +76,8 @@ const BOTH: readonly Credential[] = ["bearer", "cookie"];
 export function principalOf(
   c: Context<AppEnv>,
   services: Services,
-  accepted: readonly Credential[] = BOTH,
-  originCheck = isUnsafeMethod(c.req.method),
+  accepted: readonly Credential[],
+  originCheck: boolean,
 ): Principal | Promise<Principal> {
   const header = accepted.includes("bearer") ? c.req.raw.headers.get("authorization") : null;
   if (header !== null) {
@@ -121,11 +119,16 @@ function sessionAllowed(principal: Principal | null): Principal {
   return allowed(principal);
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null when the header is not that. */
+export function bearerToken(header: string | null | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? null;
+}
+
 export function tokenOfHeader(header: string): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match)
+  const token = bearerToken(header);
+  if (token === null)
     throw new HttpProblem(401, "The Authorization header must be 'Bearer <token>'.", { headers: challenge });
-  return match[1]!;
+  return token;
 }
 
 /** What to send, said the way this route takes it. */

@@ -57,6 +57,10 @@ export function boundaryOf(contentType: string): string | null {
   return match ? (match[1] ?? match[2] ?? null) : null;
 }
 
+/** The 413 for text fields over `maxTextBytes` together, named by the field that went over. */
+export const textFieldsTooLong = (field: string, maxTextBytes: number) =>
+  invalid([{ path: field, message: `the text fields are longer than ${maxTextBytes} bytes together` }], 413);
+
 export async function readMultipart(
   body: ReadableStream<Uint8Array> | null,
   boundary: string,
@@ -94,11 +98,7 @@ export async function readMultipart(
         [{ path: part.name, message: `${part.name} is longer than ${maxFieldBytes} bytes` } as FieldProblem],
         413,
       );
-    if (textBytes > maxTextBytes)
-      throw invalid(
-        [{ path: part.name, message: `the text fields are longer than ${maxTextBytes} bytes together` }],
-        413,
-      );
+    if (textBytes > maxTextBytes) throw textFieldsTooLong(part.name, maxTextBytes);
     part.text.push(Buffer.from(bytes));
   };
   /** Consumes what the buffer allows; returns false when it needs more bytes. */

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import type * as v from "valibot";
+import { isUnsafeMethod } from "./csrf";
 import type { AppConfig, AppEnv } from "./env";
 
 export type Method = "GET" | "POST" | "DELETE";
@@ -99,7 +100,7 @@ export interface Route extends RouteSpec<RouteInput> {
 
 /** Checks a route object's types against its own input schemas, and fills in the defaults. */
 export function defineRoute<I extends RouteInput>(spec: RouteSpec<I>): Route {
-  return { ...spec, originCheck: spec.originCheck ?? spec.method !== "GET" } as Route;
+  return { ...spec, originCheck: spec.originCheck ?? isUnsafeMethod(spec.method) } as Route;
 }
 
 /** `/v1/actions/{referenceId}` → `/v1/actions/:referenceId` (Hono's syntax; also the metrics' route label). */

@@ -17,7 +17,13 @@ import {
 import type { Submission } from "../engine/submission";
 import { BodyDeadline, readBoundedBytes } from "./body-limits";
 import type { AppConfig } from "./env";
-import { boundaryOf, type MultipartBody, type RequestSpool, readMultipart } from "./multipart";
+import {
+  boundaryOf,
+  type MultipartBody,
+  type RequestSpool,
+  readMultipart,
+  textFieldsTooLong,
+} from "./multipart";
 import { HttpProblem, invalid } from "./problem";
 
 const nothingToDispose = async () => {};
@@ -51,11 +57,9 @@ async function readWithin(
 ): Promise<Submission> {
   // The route table has checked the key's form, the media type and a declared length (run-route.ts).
   const idempotencyKey = request.headers.get("idempotency-key");
-  const length = Number(request.headers.get("content-length") ?? "0");
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType === "application/json") {
-    if (length > config.maxJsonBytes) throw tooLarge(config.maxJsonBytes, "A JSON body");
     const bytes = await readBoundedBytes(
       request.body,
       config.maxJsonBytes,
@@ -178,11 +182,7 @@ async function readForm(
       continue;
     }
     textBytes += value.length;
-    if (textBytes > maxTextBytes)
-      throw invalid(
-        [{ path: field, message: `the text fields are longer than ${maxTextBytes} bytes together` }],
-        413,
-      );
+    if (textBytes > maxTextBytes) throw textFieldsTooLong(field, maxTextBytes);
     body.fields.push([field, value]);
   }
   return body;

@@ -13,7 +13,7 @@ import { decodeCursor, encodeCursor } from "../cursor";
 import { PERSONAL } from "../headers";
 import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
-import { ActionRef, actionNotFound, pollAction } from "./poll";
+import { ActionRef, ownAction, pollAction } from "./poll";
 import { startAction } from "./start-action";
 
 export const ActionListSchema = v.pipe(
@@ -99,9 +99,7 @@ export const cancelActionRoute = defineRoute({
   handler: async (c, { params }) => {
     const services = c.get("services");
     const who = c.get("principal");
-    const ref = normalizeReferenceId(params.referenceId);
-    const action = ref ? await findOwnAction(services.db, who, ref) : null;
-    if (!action) throw actionNotFound();
+    const action = await ownAction(c, params.referenceId);
     const conflict = (status: string) =>
       new HttpProblem(409, `The action has already ended (${statusLabel(status)}); it cannot be cancelled.`, {
         type: "/problems/action-final",

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import * as v from "valibot";
 import type { Principal } from "../../actions/principal";
 import { normalizeReferenceId } from "../../actions/reference";
-import { findOwnAction } from "../../actions/repository";
+import { type ActionRow, findOwnAction } from "../../actions/repository";
 import { ActionViewSchema, EXAMPLE_ACTION } from "../../actions/view-schema";
 import { type CachedAction, cacheable } from "../../events/action-cache";
 import { AUTH_PROBLEMS, etag, problems } from "../answers";
@@ -18,6 +18,14 @@ import { HttpProblem } from "../problem";
 import { defineRoute } from "../route";
 
 export const actionNotFound = () => new HttpProblem(404, "No action with this reference ID.");
+
+/** The caller's own action, read forgivingly by its reference ID; else the 404 (someone else's alike). */
+export async function ownAction(c: Context<AppEnv>, referenceId: string): Promise<ActionRow> {
+  const ref = normalizeReferenceId(referenceId);
+  const action = ref ? await findOwnAction(c.get("services").db, c.get("principal"), ref) : null;
+  if (!action) throw actionNotFound();
+  return action;
+}
 
 /** The path of every route about one action. */
 export const ActionRef = v.object({

@@ -6,8 +6,7 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { pageCursor, pageLimit } from "../../actions/params";
-import { normalizeReferenceId } from "../../actions/reference";
-import { type ActionRow, findOwnAction } from "../../actions/repository";
+import type { ActionRow } from "../../actions/repository";
 import { hasFailedRows } from "../../actions/view";
 import { readReportPage, reportResponse } from "../../reports/download";
 import { failedRowsResponse } from "../../reports/failed-rows";
@@ -17,7 +16,7 @@ import type { AppEnv } from "../env";
 import { PERSONAL } from "../headers";
 import { HttpProblem } from "../problem";
 import { defineRoute, type Route } from "../route";
-import { ActionRef, actionNotFound } from "./poll";
+import { ActionRef, ownAction } from "./poll";
 
 /**
  * The caller's own action whose report is still kept. `missing` says why there is none (404), and the
@@ -29,9 +28,7 @@ export async function actionWithReport(
   has: (action: ActionRow) => boolean = (action) => action.reportRows > 0,
   missing = "This action has no error report: no row had an error or a warning.",
 ): Promise<ActionRow> {
-  const ref = normalizeReferenceId(referenceId);
-  const action = ref ? await findOwnAction(c.get("services").db, c.get("principal"), ref) : null;
-  if (!action) throw actionNotFound();
+  const action = await ownAction(c, referenceId);
   if (!has(action)) throw new HttpProblem(404, missing);
   if (action.reportExpired) {
     const when = action.reportExpiresAt ? new Date(action.reportExpiresAt).toISOString() : null;
