@@ -7,8 +7,6 @@
  * Each commit that changed an action tells its portal's stream object (portal-streams.ts).
  */
 import { Cron } from "croner";
-import { inArray, sql } from "drizzle-orm";
-import { outbox } from "../db/schema";
 import { SWEEP_UPLOADS_CRON, SWEEP_UPLOADS_WITHIN_MS, sweepEndedUploads } from "../engine/cleanup";
 import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "../engine/options";
@@ -17,6 +15,7 @@ import { pruneEvents } from "../events/log";
 import { PRUNE_SESSIONS_CRON, pruneSessions } from "../http/sessions";
 import { systemClock } from "../lib/clock";
 import { deliverOutbox } from "../mail/outbox";
+import { nextDueAt } from "../mail/units";
 import { engineObserver } from "../metrics/observe";
 import { expireReports } from "../reports/expiry";
 import { queriesSoFar } from "./invocation";
@@ -147,18 +146,6 @@ export async function runEngine(
   return idle;
 }
 
-/** When the outbox next has something to do: the earliest pending attempt or expiring claim. */
-export async function nextMailAt(edge: Edge): Promise<number | null> {
-  const [row] = await edge.database.db
-    .select({
-      at: sql<number | null>`min(CASE WHEN ${outbox.status} = 'pending' THEN ${outbox.nextAttemptAt}
-        ELSE ${outbox.leaseExpiresAt} END)`,
-    })
-    .from(outbox)
-    .where(inArray(outbox.status, ["pending", "sending"]));
-  return row?.at ?? null;
-}
-
 async function deliverMail(edge: Edge, deadline: number): Promise<void> {
   try {
     await deliverOutbox(
@@ -227,7 +214,7 @@ export async function runWork(edge: Edge, options: WorkOptions): Promise<WorkOut
       await Promise.race([engine, sleep(MAIL_POLL_MS)]);
       continue;
     }
-    next = await nextMailAt(edge).catch(() => null);
+    next = await nextDueAt(edge.database.db).catch(() => null);
     if (!options.waitForMail || next === null || next > deadline - 500) break;
     await sleep(Math.max(250, next - Date.now()));
   }

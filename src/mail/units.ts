@@ -13,7 +13,7 @@
  * the attempt number, so concurrent deliverers never share a unit and a stale one cannot overwrite a
  * newer claim. Only query builders, `sql` and `returning` are used: libSQL and D1 alike.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from "drizzle-orm";
+import { and, asc, type Column, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
 import type { MailKind, OutboxRow } from "./enqueue";
@@ -52,6 +52,21 @@ const unitDue = (now: number) =>
 export async function hasDue(db: Db, now: number): Promise<boolean> {
   const [row] = await db.select({ id: outbox.id }).from(outbox).where(due(now)).limit(1);
   return row !== undefined;
+}
+
+/**
+ * When the outbox next has something to do: the earliest pending attempt or expiring claim, or null.
+ * Two index lookups (outbox_due), not a pass over every waiting email.
+ */
+export async function nextDueAt(db: Db): Promise<number | null> {
+  const earliest = (status: string, column: Column) =>
+    sql`(SELECT min(${column}) FROM ${outbox} WHERE ${outbox.status} = ${status})`;
+  const [row] = await db.all<{ pending: number | null; sending: number | null }>(
+    sql`SELECT ${earliest("pending", outbox.nextAttemptAt)} AS pending,
+      ${earliest("sending", outbox.leaseExpiresAt)} AS sending`,
+  );
+  const times = [row?.pending, row?.sending].filter((at): at is number => typeof at === "number");
+  return times.length > 0 ? Math.min(...times) : null;
 }
 
 /** The best unit claimed before that is due again: one holding a completion email first, then the oldest. */
