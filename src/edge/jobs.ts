@@ -39,15 +39,19 @@ export function cronDue(pattern: string, at: number, windowMs = CRON_WINDOW_MS):
   return next !== null && next.getTime() <= at;
 }
 
-/** Each clock job once; a failure of one is logged and does not stop the others. */
+/** A clock job: its name, its croner pattern (null: every cron run) and its work. */
+type ClockJob = [name: string, pattern: string | null, job: () => Promise<unknown>];
+
+/** Each clock job due once; a failure of one is logged and does not stop the others. */
 export async function runClocks(edge: Edge, scheduledTime: number): Promise<void> {
   const { db } = edge.database;
   const { config } = edge;
   const now = () => systemClock.now();
-  const jobs: [string, () => Promise<unknown>][] = [
-    ["promote-due", () => promoteDueActions(db, now())],
+  const jobs: ClockJob[] = [
+    ["promote-due", null, () => promoteDueActions(db, now())],
     [
       "sweep-timeouts",
+      null,
       () =>
         sweepTimeouts(db, {
           now: now(),
@@ -57,32 +61,26 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
           maxAttempts: MAX_LEASE_ATTEMPTS,
         }),
     ],
-    ...(cronDue(config.expiryCron, scheduledTime)
-      ? [["expire-reports", () => expireReports(db, now())] as [string, () => Promise<unknown>]]
-      : []),
-    ["prune-events", () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
-    ...(cronDue(PRUNE_SESSIONS_CRON, scheduledTime)
-      ? [["prune-sessions", () => pruneSessions(db, now())] as [string, () => Promise<unknown>]]
-      : []),
+    ["expire-reports", config.expiryCron, () => expireReports(db, now())],
+    ["prune-events", null, () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
+    ["prune-sessions", PRUNE_SESSIONS_CRON, () => pruneSessions(db, now())],
     // As in src/process.ts: uploads left by an invocation that ended between an end and its clean-up
     // (and those of actions the sweeper ended above).
-    ...(cronDue(SWEEP_UPLOADS_CRON, scheduledTime)
-      ? [
-          [
-            "sweep-uploads",
-            async () => {
-              await sweepEndedUploads(
-                { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
-                SWEEP_UPLOADS_WITHIN_MS,
-              );
-              // Request bodies left in R2 by an invocation that died while staging them.
-              if (edge.bindings.BLOBS) await sweepUploadSpool(edge.bindings.BLOBS, now());
-            },
-          ] as [string, () => Promise<unknown>],
-        ]
-      : []),
+    [
+      "sweep-uploads",
+      SWEEP_UPLOADS_CRON,
+      async () => {
+        await sweepEndedUploads(
+          { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
+          SWEEP_UPLOADS_WITHIN_MS,
+        );
+        // Request bodies left in R2 by an invocation that died while staging them.
+        if (edge.bindings.BLOBS) await sweepUploadSpool(edge.bindings.BLOBS, now());
+      },
+    ],
   ];
-  for (const [name, job] of jobs) {
+  for (const [name, pattern, job] of jobs) {
+    if (pattern !== null && !cronDue(pattern, scheduledTime)) continue;
     try {
       await job();
     } catch (error) {
