@@ -7,11 +7,8 @@
  */
 
 import { ResumableStream } from "../events/resumable-stream";
-import { SSE_HEADERS } from "../events/stream";
+import { MAX_BACKLOG_FRAMES, SSE_HEADERS } from "../events/stream";
 import type { PortalFeed } from "./portal-feed";
-
-/** A stream whose client has taken none of this many frames is closed; the browser reconnects and replays. */
-const MAX_BACKLOG_FRAMES = 1_000;
 
 export interface Owner {
   portal: string;

@@ -7,8 +7,6 @@
  * Each commit that changed an action tells its portal's stream object (portal-streams.ts).
  */
 import { Cron } from "croner";
-import { inArray, sql } from "drizzle-orm";
-import { outbox } from "../db/schema";
 import { SWEEP_UPLOADS_CRON, SWEEP_UPLOADS_WITHIN_MS, sweepEndedUploads } from "../engine/cleanup";
 import { promoteDueActions, sweepTimeouts } from "../engine/clocks";
 import { MAX_LEASE_ATTEMPTS, runnerOptions } from "../engine/options";
@@ -17,6 +15,7 @@ import { pruneEvents } from "../events/log";
 import { PRUNE_SESSIONS_CRON, pruneSessions } from "../http/sessions";
 import { systemClock } from "../lib/clock";
 import { deliverOutbox } from "../mail/outbox";
+import { nextDueAt } from "../mail/units";
 import { engineObserver } from "../metrics/observe";
 import { expireReports } from "../reports/expiry";
 import { queriesSoFar } from "./invocation";
@@ -40,15 +39,19 @@ export function cronDue(pattern: string, at: number, windowMs = CRON_WINDOW_MS):
   return next !== null && next.getTime() <= at;
 }
 
-/** Each clock job once; a failure of one is logged and does not stop the others. */
+/** A clock job: its name, its croner pattern (null: every cron run) and its work. */
+type ClockJob = [name: string, pattern: string | null, job: () => Promise<unknown>];
+
+/** Each clock job due once; a failure of one is logged and does not stop the others. */
 export async function runClocks(edge: Edge, scheduledTime: number): Promise<void> {
   const { db } = edge.database;
   const { config } = edge;
   const now = () => systemClock.now();
-  const jobs: [string, () => Promise<unknown>][] = [
-    ["promote-due", () => promoteDueActions(db, now())],
+  const jobs: ClockJob[] = [
+    ["promote-due", null, () => promoteDueActions(db, now())],
     [
       "sweep-timeouts",
+      null,
       () =>
         sweepTimeouts(db, {
           now: now(),
@@ -58,32 +61,26 @@ export async function runClocks(edge: Edge, scheduledTime: number): Promise<void
           maxAttempts: MAX_LEASE_ATTEMPTS,
         }),
     ],
-    ...(cronDue(config.expiryCron, scheduledTime)
-      ? [["expire-reports", () => expireReports(db, now())] as [string, () => Promise<unknown>]]
-      : []),
-    ["prune-events", () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
-    ...(cronDue(PRUNE_SESSIONS_CRON, scheduledTime)
-      ? [["prune-sessions", () => pruneSessions(db, now())] as [string, () => Promise<unknown>]]
-      : []),
+    ["expire-reports", config.expiryCron, () => expireReports(db, now())],
+    ["prune-events", null, () => pruneEvents(db, now() - EVENT_RETENTION_MS, 1_000)],
+    ["prune-sessions", PRUNE_SESSIONS_CRON, () => pruneSessions(db, now())],
     // As in src/process.ts: uploads left by an invocation that ended between an end and its clean-up
     // (and those of actions the sweeper ended above).
-    ...(cronDue(SWEEP_UPLOADS_CRON, scheduledTime)
-      ? [
-          [
-            "sweep-uploads",
-            async () => {
-              await sweepEndedUploads(
-                { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
-                SWEEP_UPLOADS_WITHIN_MS,
-              );
-              // Request bodies left in R2 by an invocation that died while staging them.
-              if (edge.bindings.BLOBS) await sweepUploadSpool(edge.bindings.BLOBS, now());
-            },
-          ] as [string, () => Promise<unknown>],
-        ]
-      : []),
+    [
+      "sweep-uploads",
+      SWEEP_UPLOADS_CRON,
+      async () => {
+        await sweepEndedUploads(
+          { db, blobs: edge.services.blobs, now: now(), publicUrl: config.publicUrl, log: edge.log },
+          SWEEP_UPLOADS_WITHIN_MS,
+        );
+        // Request bodies left in R2 by an invocation that died while staging them.
+        if (edge.bindings.BLOBS) await sweepUploadSpool(edge.bindings.BLOBS, now());
+      },
+    ],
   ];
-  for (const [name, job] of jobs) {
+  for (const [name, pattern, job] of jobs) {
+    if (pattern !== null && !cronDue(pattern, scheduledTime)) continue;
     try {
       await job();
     } catch (error) {
@@ -145,18 +142,6 @@ export async function runEngine(
   await runner.stop();
   await running;
   return idle;
-}
-
-/** When the outbox next has something to do: the earliest pending attempt or expiring claim. */
-export async function nextMailAt(edge: Edge): Promise<number | null> {
-  const [row] = await edge.database.db
-    .select({
-      at: sql<number | null>`min(CASE WHEN ${outbox.status} = 'pending' THEN ${outbox.nextAttemptAt}
-        ELSE ${outbox.leaseExpiresAt} END)`,
-    })
-    .from(outbox)
-    .where(inArray(outbox.status, ["pending", "sending"]));
-  return row?.at ?? null;
 }
 
 async function deliverMail(edge: Edge, deadline: number): Promise<void> {
@@ -227,7 +212,7 @@ export async function runWork(edge: Edge, options: WorkOptions): Promise<WorkOut
       await Promise.race([engine, sleep(MAIL_POLL_MS)]);
       continue;
     }
-    next = await nextMailAt(edge).catch(() => null);
+    next = await nextDueAt(edge.database.db).catch(() => null);
     if (!options.waitForMail || next === null || next > deadline - 500) break;
     await sleep(Math.max(250, next - Date.now()));
   }

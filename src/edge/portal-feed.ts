@@ -34,7 +34,6 @@ export interface PortalFeedOptions {
   scheduleCatchUp(at: number | null): void;
   heartbeatMs?: number;
   retryMs?: number;
-  log?: (line: Record<string, unknown>) => void;
 }
 
 export class PortalFeed {

@@ -134,7 +134,6 @@ export class PortalStreams {
         const change = at === null ? storage.deleteAlarm() : storage.setAlarm(at);
         this.state.waitUntil(change.catch((error) => this.warn("alarm not set", error)));
       },
-      log: (line) => console.log(JSON.stringify(line)),
     });
     return this.feed;
   }

@@ -15,7 +15,7 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 /** A stream whose client has taken none of this many frames is closed; the browser reconnects and replays. */
-const MAX_BACKLOG_FRAMES = 1_000;
+export const MAX_BACKLOG_FRAMES = 1_000;
 
 export interface StreamOptions {
   db: Db;

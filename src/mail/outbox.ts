@@ -105,10 +105,15 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Emails written with an address that is not one address: logged once, with why, then skipped for good. */
 async function skipInvalid(db: Db, log: LogLine, workerId: string): Promise<void> {
+  // Looked for first: an UPDATE takes the write lock even when it matches nothing, and this runs every
+  // second (a read does not wait behind the engine's writes, nor hold them up).
+  const invalid = sql`${outbox.status} = 'invalid'`;
+  const [any] = await db.select({ id: outbox.id }).from(outbox).where(invalid).limit(1);
+  if (!any) return;
   const skipped = await db
     .update(outbox)
     .set({ status: "skipped" })
-    .where(sql`${outbox.status} = 'invalid'`)
+    .where(invalid)
     .returning({ id: outbox.id, key: outbox.idempotencyKey, to: outbox.toAddress, reason: outbox.lastError });
   for (const row of skipped) {
     log({

@@ -3,7 +3,7 @@
  * recipients, split around the greeting, and the outbox insert puts each recipient's greeting in
  * between in SQL: a batch of 500 reminders travels as one small JSON parameter, not 500 bodies.
  */
-import { escapeHtml, type RenderedEmail, trackerLink } from "./template";
+import { escapeHtml, oneLine, type RenderedEmail, trackerLink } from "./template";
 
 /**
  * Marks the greeting while rendering. It is the first thing in the text, and in the HTML it cannot come
@@ -27,7 +27,7 @@ export interface ReminderCourse {
 
 /** The greeting for one recipient, as text and as HTML. */
 export function reminderGreeting(firstName: string): { text: string; html: string } {
-  const name = firstName.replace(/[\r\n\t]+/g, " ").trim();
+  const name = oneLine(firstName);
   const text = name ? `Hello ${name},` : "Hello,";
   return { text, html: escapeHtml(text) };
 }
@@ -40,7 +40,7 @@ function around(body: string): AroundGreeting {
 /** Renders the reminder around the greeting; the admin's optional message comes after the intro. */
 export function reminderEmail(course: ReminderCourse, message?: string): ReminderParts {
   const title = course.title.trim() || course.code;
-  const subject = `Reminder: please complete "${title}"`.replace(/[\r\n\t]+/g, " ");
+  const subject = oneLine(`Reminder: please complete "${title}"`);
   const note = message?.trim() ?? "";
   const intro = `This is a friendly reminder that the course "${title}" (${course.code}) is waiting for you.`;
   const close = "Thank you, and enjoy the course!";
@@ -97,7 +97,7 @@ export function seriesEndEmail(input: {
 }): RenderedEmail {
   const title = input.course.title.trim() || input.course.code;
   const link = trackerLink(input.publicUrl, input.referenceId);
-  const subject = `Reminder series ended: "${title}" (${input.referenceId})`.replace(/[\r\n\t]+/g, " ");
+  const subject = oneLine(`Reminder series ended: "${title}" (${input.referenceId})`);
   const lines = [
     `The recurring reminder for the course "${title}" (${input.course.code}) has reached its limit of ${input.occurrences} occurrences.`,
     `Occurrence ${input.referenceId} was the last one: no further reminder is scheduled.`,

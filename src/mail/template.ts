@@ -55,8 +55,8 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", "&#39;");
 }
 
-/** Keeps header-breaking characters out of the subject. */
-function oneLine(value: string): string {
+/** Keeps header-breaking characters out of a subject or a greeting. */
+export function oneLine(value: string): string {
   return value.replace(/[\r\n\t]+/g, " ").trim();
 }
 

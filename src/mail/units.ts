@@ -13,7 +13,8 @@
  * the attempt number, so concurrent deliverers never share a unit and a stale one cannot overwrite a
  * newer claim. Only query builders, `sql` and `returning` are used: libSQL and D1 alike.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from "drizzle-orm";
+import { and, asc, type Column, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
 import type { MailKind, OutboxRow } from "./enqueue";
@@ -52,6 +53,21 @@ const unitDue = (now: number) =>
 export async function hasDue(db: Db, now: number): Promise<boolean> {
   const [row] = await db.select({ id: outbox.id }).from(outbox).where(due(now)).limit(1);
   return row !== undefined;
+}
+
+/**
+ * When the outbox next has something to do: the earliest pending attempt or expiring claim, or null.
+ * Two index lookups (outbox_due), not a pass over every waiting email.
+ */
+export async function nextDueAt(db: Db): Promise<number | null> {
+  const earliest = (status: string, column: Column) =>
+    sql`(SELECT min(${column}) FROM ${outbox} WHERE ${outbox.status} = ${status})`;
+  const [row] = await db.all<{ pending: number | null; sending: number | null }>(
+    sql`SELECT ${earliest("pending", outbox.nextAttemptAt)} AS pending,
+      ${earliest("sending", outbox.leaseExpiresAt)} AS sending`,
+  );
+  const times = [row?.pending, row?.sending].filter((at): at is number => typeof at === "number");
+  return times.length > 0 ? Math.min(...times) : null;
 }
 
 /** The best unit claimed before that is due again: one holding a completion email first, then the oldest. */
@@ -148,6 +164,16 @@ const claimedAs = (unit: SendUnit) =>
 /** Number of rows a record changed: 0 means a newer claim owns the unit (or it was recorded already). */
 type Changed = number;
 
+/** Writes `set` to the unit's members, if this claim still owns them. */
+async function recordClaimed(
+  db: Db,
+  unit: SendUnit,
+  set: SQLiteUpdateSetSource<typeof outbox>,
+): Promise<Changed> {
+  const done = await db.update(outbox).set(set).where(claimedAs(unit)).returning({ id: outbox.id });
+  return done.length;
+}
+
 /** The emails went out: true whatever happened to the unit meanwhile, so only an earlier 'sent' wins. */
 export async function recordSent(
   db: Db,
@@ -171,52 +197,37 @@ export async function recordSent(
 }
 
 /** Back to waiting, at `at`; `countAttempt: false` for a rate limit, which is no failed attempt. */
-export async function recordRetry(
+export function recordRetry(
   db: Db,
   unit: SendUnit,
   error: string,
   at: number,
   countAttempt: boolean,
 ): Promise<Changed> {
-  const done = await db
-    .update(outbox)
-    .set({
-      status: "pending",
-      leaseExpiresAt: null,
-      lastError: error,
-      nextAttemptAt: at,
-      ...(countAttempt ? {} : { attempts: sql`${outbox.attempts} - 1` }),
-    })
-    .where(claimedAs(unit))
-    .returning({ id: outbox.id });
-  return done.length;
+  return recordClaimed(db, unit, {
+    status: "pending",
+    leaseExpiresAt: null,
+    lastError: error,
+    nextAttemptAt: at,
+    ...(countAttempt ? {} : { attempts: sql`${outbox.attempts} - 1` }),
+  });
 }
 
 /** Given up: each member says why. */
-export async function recordFailed(db: Db, unit: SendUnit, error: string): Promise<Changed> {
-  const done = await db
-    .update(outbox)
-    .set({ status: "failed", leaseExpiresAt: null, lastError: error })
-    .where(claimedAs(unit))
-    .returning({ id: outbox.id });
-  return done.length;
+export function recordFailed(db: Db, unit: SendUnit, error: string): Promise<Changed> {
+  return recordClaimed(db, unit, { status: "failed", leaseExpiresAt: null, lastError: error });
 }
 
 /**
  * The provider refused the batch's content (strict validation: nothing of it was sent). Each member
  * becomes a unit of its own under its own key, due now, so only the email at fault fails.
  */
-export async function recordSplit(db: Db, unit: SendUnit, error: string, now: number): Promise<Changed> {
-  const done = await db
-    .update(outbox)
-    .set({
-      status: "pending",
-      batchKey: outbox.idempotencyKey,
-      leaseExpiresAt: null,
-      lastError: error,
-      nextAttemptAt: now,
-    })
-    .where(claimedAs(unit))
-    .returning({ id: outbox.id });
-  return done.length;
+export function recordSplit(db: Db, unit: SendUnit, error: string, now: number): Promise<Changed> {
+  return recordClaimed(db, unit, {
+    status: "pending",
+    batchKey: outbox.idempotencyKey,
+    leaseExpiresAt: null,
+    lastError: error,
+    nextAttemptAt: now,
+  });
 }
