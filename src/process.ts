@@ -21,6 +21,7 @@ import { MAX_LEASE_ATTEMPTS, runnerOptions } from "./engine/options";
 import { EngineRunner } from "./engine/runner";
 import { EventHub } from "./events/hub";
 import { pruneEvents } from "./events/log";
+import { HEARTBEAT_MS } from "./events/stream";
 import { EventTail } from "./events/tail";
 import type { Services } from "./http/env";
 import { guardServices } from "./http/guards";
@@ -35,8 +36,6 @@ import { Metrics } from "./metrics/metrics";
 import { engineObserver, transitionLogger } from "./metrics/observe";
 import { expireReports } from "./reports/expiry";
 import { trackerPage } from "./ui/routes";
-
-export const HEARTBEAT_MS = 10_000;
 
 export interface ProcessOptions {
   clock?: Clock;

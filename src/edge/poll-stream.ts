@@ -11,7 +11,7 @@
 import type { Db } from "../db/client";
 import { eventFrame } from "../events/hub";
 import { latestEventId, readOwnEventsAfter } from "../events/log";
-import { SSE_HEADERS } from "../events/stream";
+import { HEARTBEAT_MS, SSE_HEADERS } from "../events/stream";
 
 const encoder = new TextEncoder();
 const PING = encoder.encode(": keep-alive\n\n");
@@ -39,7 +39,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export function pollingStreamResponse(options: PollStreamOptions): Response {
   const { db, owner } = options;
-  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   let cursor = options.lastEventId;
   let closed = false;
   let deadline = 0;

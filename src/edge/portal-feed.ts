@@ -12,13 +12,12 @@
 import type { Db } from "../db/client";
 import { EventHub } from "../events/hub";
 import { latestEventId, readPortalEventsAfter } from "../events/log";
+import { HEARTBEAT_MS } from "../events/stream";
 import { problemResponse } from "../http/problem";
 import { tooManyStreams } from "../http/routes/events";
 import { EdgeStream, type Owner } from "./edge-stream";
 
 const READ_BATCH = 500;
-/** The contract asks for a comment at least every 15 s. */
-export const HEARTBEAT_MS = 10_000;
 /** A portal's feed remembers few actions (the hub's cache is for polls, which the edge answers from D1). */
 const CACHED_ACTIONS = 1_000;
 

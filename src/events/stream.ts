@@ -16,6 +16,8 @@ export const SSE_HEADERS = {
 } as const;
 /** A stream whose client has taken none of this many frames is closed; the browser reconnects and replays. */
 export const MAX_BACKLOG_FRAMES = 1_000;
+/** How often every open stream gets a comment: the contract asks for one at least every 15 s. */
+export const HEARTBEAT_MS = 10_000;
 
 export interface StreamOptions {
   db: Db;
