@@ -4,6 +4,7 @@
  */
 import { STATUSES, type Status } from "../../actions/model";
 import type { ActionView } from "../../actions/view";
+import { safePath } from "../same-origin";
 import { type Child, h, icon } from "./dom";
 import { fullTime, num, plural, when } from "./format";
 
@@ -14,10 +15,6 @@ export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLEl
   if (!iso) return h("span", { class: "muted", "aria-label": "none" }, "—");
   return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== "", seconds));
 }
-
-/** A same-origin path from the API, or null: an attribute never takes a scheme-bearing URL. */
-export const safePath = (url: unknown): string | null =>
-  typeof url === "string" && /^\/(?![/\\])/.test(url) ? url : null;
 
 /** The status as a badge: its own icon shape and its label, never colour alone. */
 export function badge(v: ActionView): HTMLElement {

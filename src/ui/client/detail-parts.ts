@@ -5,7 +5,8 @@
  */
 import { STATUS_LABELS, type Status } from "../../actions/model";
 import type { ActionView } from "../../actions/view";
-import { bar, counts, safePath, showsProgress, timeEl } from "./cells";
+import { safePath } from "../same-origin";
+import { bar, counts, showsProgress, timeEl } from "./cells";
 import { type Child, h, icon } from "./dom";
 import { num, onDay, perSecond, span, timeLeft, when } from "./format";
 import type { Estimate } from "./rate";
