@@ -11,7 +11,7 @@
 import type { ActionView } from "../../actions/view";
 import { badge } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
-import { type Child, h, icon, plainClick } from "./dom";
+import { type Child, h, icon, plainClick, present } from "./dom";
 import type { RateBook } from "./rate";
 import { Relations, stepLabel } from "./relations";
 import { ReportRows } from "./report-rows";
@@ -28,7 +28,7 @@ class Part {
     this.key = key;
     const kids = build();
     this.el.hidden = !kids;
-    if (kids) this.el.replaceChildren(...kids.filter((kid): kid is Node | string => !!kid));
+    if (kids) this.el.replaceChildren(...present(kids));
   }
   reset(): void {
     this.key = null;
