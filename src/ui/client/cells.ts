@@ -8,7 +8,9 @@ import { safePath } from "../same-origin";
 import { type Child, h, icon } from "./dom";
 import { fullTime, num, plural, when } from "./format";
 
-const isStatus = (value: string): value is Status => (STATUSES as readonly string[]).includes(value);
+/** The status to draw: one the page has an icon and a colour for, else "not_started". */
+export const knownStatus = (value: string): Status =>
+  (STATUSES as readonly string[]).includes(value) ? (value as Status) : "not_started";
 
 /** A `<time>` ("Today, 14:05") with the full date as its tooltip, or a dash when there is none. */
 export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLElement {
@@ -18,7 +20,7 @@ export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLEl
 
 /** The status as a badge: its own icon shape and its label, never colour alone. */
 export function badge(v: ActionView): HTMLElement {
-  const status = isStatus(v.status) ? v.status : "not_started";
+  const status = knownStatus(v.status);
   return h(
     "span",
     { class: `badge s-${status}`, "data-status": status },
