@@ -89,7 +89,6 @@ export class ActionList {
     } catch (error) {
       if (isSignedIn()) {
         showNotice(
-          "warn",
           "The list could not be loaded. Check your connection; it will retry when the stream reconnects.",
         );
       }

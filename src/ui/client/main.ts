@@ -73,7 +73,7 @@ async function start(): Promise<void> {
   try {
     who = await checkSession();
   } catch {
-    showNotice("warn", "The tracker could not be reached. Reload the page to try again.");
+    showNotice("The tracker could not be reached. Reload the page to try again.");
   }
   if (!who) return;
   list.renderFooter();
