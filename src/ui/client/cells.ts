@@ -29,6 +29,12 @@ export function badge(v: ActionView): HTMLElement {
   );
 }
 
+/** The marks beside an action's name: its step (`step` where a view says more) and a dry run's tag. */
+export const marks = (v: ActionView, step = `Step ${v.step} of ${v.steps}`): Child[] => [
+  v.steps > 1 ? h("span", { class: "step" }, step) : null,
+  v.dryRun ? h("span", { class: "tag dry" }, "Dry run") : null,
+];
+
 /** The type, linked to the action's detail view (`?ref=`), with its step and a dry run's mark; the file. */
 export function actionCell(v: ActionView): Child[] {
   const link = h(
@@ -40,9 +46,7 @@ export function actionCell(v: ActionView): Child[] {
     },
     v.typeLabel,
   );
-  const type = h("div", { class: "type" }, link);
-  if (v.steps > 1) type.append(h("span", { class: "step" }, `Step ${v.step} of ${v.steps}`));
-  if (v.dryRun) type.append(h("span", { class: "tag dry" }, "Dry run"));
+  const type = h("div", { class: "type" }, link, ...marks(v));
   const file = v.fileName
     ? h("div", { class: "sub", title: v.fileName }, icon("file"), h("span", null, v.fileName))
     : null;

@@ -9,7 +9,7 @@
  * while the progress above it moves every second). Status changes are announced politely.
  */
 import type { ActionView } from "../../actions/view";
-import { badge } from "./cells";
+import { badge, marks } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
 import { type Child, h, icon, plainClick, present } from "./dom";
 import type { RateBook } from "./rate";
@@ -213,8 +213,7 @@ export class DetailView {
       ui.detailTitle.replaceChildren(v.typeLabel, h("span", { class: "sr-only" }, ` ${v.referenceId}`));
       return [
         badge(v),
-        v.steps > 1 ? h("span", { class: "step" }, stepLabel(v)) : null,
-        v.dryRun ? h("span", { class: "tag dry" }, "Dry run") : null,
+        ...marks(v, stepLabel(v)),
         refButton(v.referenceId),
         v.fileName ? h("span", { class: "sub" }, icon("file"), h("span", null, v.fileName)) : null,
       ];
