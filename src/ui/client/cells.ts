@@ -29,6 +29,9 @@ export function badge(v: ActionView): HTMLElement {
   );
 }
 
+/** What a status change says to a screen reader: "User upload BA-7K3Q9X2M is now Completed." */
+export const statusNews = (v: ActionView) => `${v.typeLabel} ${v.referenceId} is now ${v.statusLabel}.`;
+
 /** The marks beside an action's name: its step (`step` where a view says more) and a dry run's tag. */
 export const marks = (v: ActionView, step = `Step ${v.step} of ${v.steps}`): Child[] => [
   v.steps > 1 ? h("span", { class: "step" }, step) : null,

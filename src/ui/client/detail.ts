@@ -9,7 +9,7 @@
  * while the progress above it moves every second). Status changes are announced politely.
  */
 import type { ActionView } from "../../actions/view";
-import { badge, marks } from "./cells";
+import { badge, marks, statusNews } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
 import { type Child, h, icon, plainClick, present } from "./dom";
 import type { RateBook } from "./rate";
@@ -122,7 +122,7 @@ export class DetailView {
     if (!v) return;
     if (v.status !== this.status) {
       this.status = v.status;
-      ui.detailSaid.textContent = `${v.typeLabel} ${v.referenceId} is now ${v.statusLabel}.`;
+      ui.detailSaid.textContent = statusNews(v);
     }
     this.render();
   }
