@@ -12,6 +12,7 @@ import type { ActionView } from "../../actions/view";
 import { badge, marks, statusNews } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
 import { type Child, h, icon, plainClick, present } from "./dom";
+import { addressOf } from "./filters";
 import type { RateBook } from "./rate";
 import { Relations, stepLabel } from "./relations";
 import { ReportRows } from "./report-rows";
@@ -40,8 +41,7 @@ export function addressWith(ref: string | null): string {
   const query = new URLSearchParams(location.search);
   if (ref) query.set("ref", ref);
   else query.delete("ref");
-  const search = query.toString();
-  return location.pathname + (search ? `?${search}` : "");
+  return addressOf(query);
 }
 
 /** How many detail entries this history entry is above the list's (0: the list, or a link opened as is). */

@@ -51,6 +51,11 @@ export function restoreFilters(params: URLSearchParams): void {
 export function syncUrl(target: string | null): void {
   const query = withFilters(new URLSearchParams());
   if (target) query.set("ref", target);
+  history.replaceState(null, "", addressOf(query));
+}
+
+/** This page's address with the query (and no `?` when it is empty). */
+export function addressOf(query: URLSearchParams): string {
   const search = query.toString();
-  history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
+  return location.pathname + (search ? `?${search}` : "");
 }
