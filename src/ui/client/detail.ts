@@ -177,8 +177,10 @@ export class DetailView {
     if (!ref) return;
     this.ref = null;
     if (ui.detail.open) ui.detail.close();
-    const row = ref ? document.querySelector<HTMLElement>(`tr[data-ref="${ref}"]`) : null;
-    (this.returnTo?.isConnected ? this.returnTo : row)?.focus();
+    const back = this.returnTo?.isConnected
+      ? this.returnTo
+      : document.querySelector<HTMLElement>(`tr[data-ref="${ref}"]`);
+    back?.focus();
     this.returnTo = null;
   }
 
