@@ -77,12 +77,12 @@ export function bar(v: ActionView): HTMLElement {
   return el;
 }
 
+/** Cancelled before it processed anything. */
+const neverStarted = (v: ActionView) => v.status === "cancelled" && v.progress.processed === 0;
+
 /** Whether the action has work to show progress of (it started, and was not cancelled before that). */
 export const showsProgress = (v: ActionView) =>
-  v.progress.total > 0 &&
-  v.status !== "scheduled" &&
-  v.status !== "not_started" &&
-  !(v.status === "cancelled" && v.progress.processed === 0);
+  v.progress.total > 0 && v.status !== "scheduled" && v.status !== "not_started" && !neverStarted(v);
 
 /** The line under a bar: how much is done, the errors and warnings, and the percentage where asked. */
 export function counts(v: ActionView, done: string, percent: boolean): HTMLElement {
@@ -102,13 +102,12 @@ export function progressCell(v: ActionView): Child[] {
   } else if (v.status === "not_started") {
     out.push(h("div", { class: "small muted" }, "Waiting for a worker"));
   }
-  const neverStarted = v.status === "cancelled" && p.processed === 0;
   if (showsProgress(v)) {
     const done = `${num.format(p.processed)} / ${num.format(p.total)}`;
     out.push(bar(v), counts(v, done, v.status === "in_progress"));
   }
   if (v.failureReason) out.push(h("div", { class: "reason" }, v.failureReason));
-  else if (neverStarted) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));
+  else if (neverStarted(v)) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));
   if (!out.length) out.push(h("span", { class: "muted" }, "—"));
   return out;
 }
