@@ -7,10 +7,11 @@
 import type { Status } from "../actions/model";
 
 const CIRCLE = "M8 2.5a5.5 5.5 0 1 0 0 11a5.5 5.5 0 1 0 0-11z";
+const CLOCK = [CIRCLE, "M8 5v3.2l2.1 1.3"];
 
 const STATUS_ICONS: Record<Status, readonly string[]> = {
   not_started: [CIRCLE],
-  scheduled: [CIRCLE, "M8 5v3.2l2.1 1.3"],
+  scheduled: CLOCK,
   in_progress: ["M8 2.5a5.5 5.5 0 1 1-5.5 5.5"],
   completed: [CIRCLE, "M5.6 8.2l1.7 1.7 3.2-3.5"],
   completed_with_errors: ["M8 2.3l6 10.5H2z", "M8 6.4v2.9", "M8 11.1v.2"],
@@ -28,7 +29,7 @@ export const ICONS = {
   check: ["M3.5 8.5l3 3 6-7"],
   file: ["M4 1.8h5l3 3v9.4H4z", "M9 1.8v3h3"],
   download: ["M8 2.5v7.5M4.8 7l3.2 3.2L11.2 7", "M3 13.5h10"],
-  clock: [CIRCLE, "M8 5v3.2l2.1 1.3"],
+  clock: CLOCK,
   close: ["M4 4l8 8M12 4l-8 8"],
   inbox: ["M2.5 9l1.8-5.5h7.4L13.5 9v3.5h-11z", "M2.5 9h3.2l.8 1.5h3l.8-1.5h3.2"],
   search: ["M7 2.8a4.2 4.2 0 1 0 0 8.4a4.2 4.2 0 1 0 0-8.4z", "M10.2 10.2l3.3 3.3"],

@@ -15,6 +15,7 @@ import { DEMO_ADMIN } from "../dev/sign-in-hint";
 import type { AppEnv } from "../http/env";
 import { openSession } from "../http/routes/session";
 import { type Asset, type PageAssets, pageAssets } from "./assets";
+import { safePath } from "./same-origin";
 
 let assets: Promise<PageAssets> | null = null;
 /** The page's files, made once per process (or isolate) from the client bundle. */
@@ -54,8 +55,8 @@ function serve(c: Context<AppEnv>, item: Asset, cacheControl: string): Response 
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-/** A relative path on this origin to return to after signing in; anything else becomes `/`. */
-const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : "/");
+/** A path on this origin to return to after signing in; anything else becomes `/`. */
+const safeNext = (next: string | undefined) => safePath(next) ?? "/";
 
 export const uiRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {

@@ -4,10 +4,13 @@
  */
 import { STATUSES, type Status } from "../../actions/model";
 import type { ActionView } from "../../actions/view";
+import { safePath } from "../same-origin";
 import { type Child, h, icon } from "./dom";
 import { fullTime, num, plural, when } from "./format";
 
-const isStatus = (value: string): value is Status => (STATUSES as readonly string[]).includes(value);
+/** The status to draw: one the page has an icon and a colour for, else "not_started". */
+export const knownStatus = (value: string): Status =>
+  (STATUSES as readonly string[]).includes(value) ? (value as Status) : "not_started";
 
 /** A `<time>` ("Today, 14:05") with the full date as its tooltip, or a dash when there is none. */
 export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLElement {
@@ -15,13 +18,9 @@ export function timeEl(iso: string | null, prefix = "", seconds = false): HTMLEl
   return h("time", { datetime: iso, title: fullTime(iso) }, prefix + when(iso, prefix !== "", seconds));
 }
 
-/** A same-origin path from the API, or null: an attribute never takes a scheme-bearing URL. */
-export const safePath = (url: unknown): string | null =>
-  typeof url === "string" && /^\/(?![/\\])/.test(url) ? url : null;
-
 /** The status as a badge: its own icon shape and its label, never colour alone. */
 export function badge(v: ActionView): HTMLElement {
-  const status = isStatus(v.status) ? v.status : "not_started";
+  const status = knownStatus(v.status);
   return h(
     "span",
     { class: `badge s-${status}`, "data-status": status },
@@ -29,6 +28,15 @@ export function badge(v: ActionView): HTMLElement {
     h("span", null, v.statusLabel),
   );
 }
+
+/** What a status change says to a screen reader: "User upload BA-7K3Q9X2M is now Completed." */
+export const statusNews = (v: ActionView) => `${v.typeLabel} ${v.referenceId} is now ${v.statusLabel}.`;
+
+/** The marks beside an action's name: its step (`step` where a view says more) and a dry run's tag. */
+export const marks = (v: ActionView, step = `Step ${v.step} of ${v.steps}`): Child[] => [
+  v.steps > 1 ? h("span", { class: "step" }, step) : null,
+  v.dryRun ? h("span", { class: "tag dry" }, "Dry run") : null,
+];
 
 /** The type, linked to the action's detail view (`?ref=`), with its step and a dry run's mark; the file. */
 export function actionCell(v: ActionView): Child[] {
@@ -41,9 +49,7 @@ export function actionCell(v: ActionView): Child[] {
     },
     v.typeLabel,
   );
-  const type = h("div", { class: "type" }, link);
-  if (v.steps > 1) type.append(h("span", { class: "step" }, `Step ${v.step} of ${v.steps}`));
-  if (v.dryRun) type.append(h("span", { class: "tag dry" }, "Dry run"));
+  const type = h("div", { class: "type" }, link, ...marks(v));
   const file = v.fileName
     ? h("div", { class: "sub", title: v.fileName }, icon("file"), h("span", null, v.fileName))
     : null;
@@ -71,12 +77,12 @@ export function bar(v: ActionView): HTMLElement {
   return el;
 }
 
+/** Cancelled before it processed anything. */
+const neverStarted = (v: ActionView) => v.status === "cancelled" && v.progress.processed === 0;
+
 /** Whether the action has work to show progress of (it started, and was not cancelled before that). */
 export const showsProgress = (v: ActionView) =>
-  v.progress.total > 0 &&
-  v.status !== "scheduled" &&
-  v.status !== "not_started" &&
-  !(v.status === "cancelled" && v.progress.processed === 0);
+  v.progress.total > 0 && v.status !== "scheduled" && v.status !== "not_started" && !neverStarted(v);
 
 /** The line under a bar: how much is done, the errors and warnings, and the percentage where asked. */
 export function counts(v: ActionView, done: string, percent: boolean): HTMLElement {
@@ -96,13 +102,12 @@ export function progressCell(v: ActionView): Child[] {
   } else if (v.status === "not_started") {
     out.push(h("div", { class: "small muted" }, "Waiting for a worker"));
   }
-  const neverStarted = v.status === "cancelled" && p.processed === 0;
   if (showsProgress(v)) {
     const done = `${num.format(p.processed)} / ${num.format(p.total)}`;
     out.push(bar(v), counts(v, done, v.status === "in_progress"));
   }
   if (v.failureReason) out.push(h("div", { class: "reason" }, v.failureReason));
-  else if (neverStarted) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));
+  else if (neverStarted(v)) out.push(h("div", { class: "small muted" }, "Cancelled before it started"));
   if (!out.length) out.push(h("span", { class: "muted" }, "—"));
   return out;
 }

@@ -3,9 +3,10 @@
  * and time left while it runs, times), the downloads with "available until", and the timeline. Each is
  * a list of children built from data with DOM calls (no HTML strings), like the row's cells.
  */
-import { STATUS_LABELS, type Status } from "../../actions/model";
+import { STATUS_LABELS } from "../../actions/model";
 import type { ActionView } from "../../actions/view";
-import { bar, counts, safePath, showsProgress, timeEl } from "./cells";
+import { safePath } from "../same-origin";
+import { bar, counts, knownStatus, showsProgress, timeEl } from "./cells";
 import { type Child, h, icon } from "./dom";
 import { num, onDay, perSecond, span, timeLeft, when } from "./format";
 import type { Estimate } from "./rate";
@@ -147,7 +148,7 @@ export function timeline(entries: Timeline): Child[] | null {
       "ol",
       { class: "timeline" },
       ...entries.map((e, i) => {
-        const status: Status = e.status in STATUS_LABELS ? e.status : "not_started";
+        const status = knownStatus(e.status);
         const same = i > 0 && entries[i - 1]!.status === e.status && e.note;
         return h(
           "li",

@@ -9,9 +9,10 @@
  * while the progress above it moves every second). Status changes are announced politely.
  */
 import type { ActionView } from "../../actions/view";
-import { badge } from "./cells";
+import { badge, marks, statusNews } from "./cells";
 import { downloads, summary, timeline } from "./detail-parts";
-import { type Child, h, icon, plainClick } from "./dom";
+import { type Child, h, icon, plainClick, present } from "./dom";
+import { addressOf } from "./filters";
 import type { RateBook } from "./rate";
 import { Relations, stepLabel } from "./relations";
 import { ReportRows } from "./report-rows";
@@ -28,7 +29,7 @@ class Part {
     this.key = key;
     const kids = build();
     this.el.hidden = !kids;
-    if (kids) this.el.replaceChildren(...kids.filter((kid): kid is Node | string => !!kid));
+    if (kids) this.el.replaceChildren(...present(kids));
   }
   reset(): void {
     this.key = null;
@@ -40,8 +41,7 @@ export function addressWith(ref: string | null): string {
   const query = new URLSearchParams(location.search);
   if (ref) query.set("ref", ref);
   else query.delete("ref");
-  const search = query.toString();
-  return location.pathname + (search ? `?${search}` : "");
+  return addressOf(query);
 }
 
 /** How many detail entries this history entry is above the list's (0: the list, or a link opened as is). */
@@ -122,7 +122,7 @@ export class DetailView {
     if (!v) return;
     if (v.status !== this.status) {
       this.status = v.status;
-      ui.detailSaid.textContent = `${v.typeLabel} ${v.referenceId} is now ${v.statusLabel}.`;
+      ui.detailSaid.textContent = statusNews(v);
     }
     this.render();
   }
@@ -177,8 +177,10 @@ export class DetailView {
     if (!ref) return;
     this.ref = null;
     if (ui.detail.open) ui.detail.close();
-    const row = ref ? document.querySelector<HTMLElement>(`tr[data-ref="${ref}"]`) : null;
-    (this.returnTo?.isConnected ? this.returnTo : row)?.focus();
+    const back = this.returnTo?.isConnected
+      ? this.returnTo
+      : document.querySelector<HTMLElement>(`tr[data-ref="${ref}"]`);
+    back?.focus();
     this.returnTo = null;
   }
 
@@ -213,8 +215,7 @@ export class DetailView {
       ui.detailTitle.replaceChildren(v.typeLabel, h("span", { class: "sr-only" }, ` ${v.referenceId}`));
       return [
         badge(v),
-        v.steps > 1 ? h("span", { class: "step" }, stepLabel(v)) : null,
-        v.dryRun ? h("span", { class: "tag dry" }, "Dry run") : null,
+        ...marks(v, stepLabel(v)),
         refButton(v.referenceId),
         v.fileName ? h("span", { class: "sub" }, icon("file"), h("span", null, v.fileName)) : null,
       ];

@@ -12,6 +12,9 @@ export type Attrs = Record<string, AttrValue | Listener>;
 /** A child: a node, or a string that becomes a text node (never parsed as HTML). */
 export type Child = Node | string | null | undefined | false;
 
+/** The children that are there: a part built with `cond ? el : null` for `replaceChildren`. */
+export const present = (kids: Child[]) => kids.filter((kid): kid is Node | string => !!kid);
+
 /** `h("a", { class: "x", href }, child…)` */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,

@@ -16,11 +16,21 @@ export function matches(v: ActionView): boolean {
   );
 }
 
+/** Each filter's select and its key in the API's query and the page's address. */
+const FILTERS = [
+  [ui.status, "status"],
+  [ui.type, "type"],
+] as const;
+
+/** Sets the filters chosen into a query (the list's request, or the page's address). */
+function withFilters(query: URLSearchParams): URLSearchParams {
+  for (const [select, key] of FILTERS) if (select.value) query.set(key, select.value);
+  return query;
+}
+
 /** The query of `GET /v1/actions` for the current filters. */
 export function listQuery(limit: number, cursor: string | null = null): URLSearchParams {
-  const query = new URLSearchParams({ limit: String(limit) });
-  if (ui.status.value) query.set("status", ui.status.value);
-  if (ui.type.value) query.set("type", ui.type.value);
+  const query = withFilters(new URLSearchParams({ limit: String(limit) }));
   if (cursor) query.set("cursor", cursor);
   return query;
 }
@@ -31,10 +41,7 @@ export function clearFilters(): void {
 
 /** The filters from the address, where they name an option the page offers. */
 export function restoreFilters(params: URLSearchParams): void {
-  for (const [select, key] of [
-    [ui.status, "status"],
-    [ui.type, "type"],
-  ] as const) {
+  for (const [select, key] of FILTERS) {
     const value = params.get(key);
     if (value && [...select.options].some((o) => o.value === value)) select.value = value;
   }
@@ -42,10 +49,13 @@ export function restoreFilters(params: URLSearchParams): void {
 
 /** Writes the filters and the targeted reference into the address, without a new history entry. */
 export function syncUrl(target: string | null): void {
-  const query = new URLSearchParams();
-  if (ui.status.value) query.set("status", ui.status.value);
-  if (ui.type.value) query.set("type", ui.type.value);
+  const query = withFilters(new URLSearchParams());
   if (target) query.set("ref", target);
+  history.replaceState(null, "", addressOf(query));
+}
+
+/** This page's address with the query (and no `?` when it is empty). */
+export function addressOf(query: URLSearchParams): string {
   const search = query.toString();
-  history.replaceState(null, "", location.pathname + (search ? `?${search}` : ""));
+  return location.pathname + (search ? `?${search}` : "");
 }

@@ -5,6 +5,7 @@
  * the top, so a thousand rows are never rebuilt (or laid out) at once.
  */
 import type { ActionPage, ActionView } from "../../actions/view";
+import { statusNews } from "./cells";
 import { h, icon } from "./dom";
 import { isFiltered, listQuery, matches } from "./filters";
 import { num } from "./format";
@@ -89,7 +90,6 @@ export class ActionList {
     } catch (error) {
       if (isSignedIn()) {
         showNotice(
-          "warn",
           "The list could not be loaded. Check your connection; it will retry when the stream reconnects.",
         );
       }
@@ -232,7 +232,7 @@ export class ActionList {
   }
 
   private announceChange(v: ActionView): void {
-    announce(`${v.typeLabel} ${v.referenceId} is now ${v.statusLabel}.`);
+    announce(statusNews(v));
     flash(this.rowOf(v.referenceId));
   }
 }

@@ -23,10 +23,7 @@ const params = new URLSearchParams(location.search);
 const target = params.get("ref");
 
 const store = new ActionStore();
-const list = new ActionList(store, () => {
-  clearFilters();
-  onFilter();
-});
+const list = new ActionList(store, showAll);
 const live = new LiveStream(store, {
   checkSession: async () => isSignedIn() && (await checkSession()) !== null,
   onReopen: () => list.firstPage(),
@@ -57,15 +54,18 @@ function onFilter(): void {
   list.loadPage(true).catch(() => {});
 }
 
+/** "Clear filters": the toolbar's, or the one an empty list offers. */
+function showAll(): void {
+  clearFilters();
+  onFilter();
+}
+
 async function start(): Promise<void> {
   ui.timeZone.textContent = `Times in ${timeZoneName}`;
   restoreFilters(params);
   ui.status.addEventListener("change", onFilter);
   ui.type.addEventListener("change", onFilter);
-  ui.clear.addEventListener("click", () => {
-    clearFilters();
-    onFilter();
-  });
+  ui.clear.addEventListener("click", showAll);
   ui.more.addEventListener("click", () => list.loadPage(false).catch(() => {}));
   ui.signOut.addEventListener("click", signOut);
   openOnActivate(ui.table, (ref, from) => detail.openFrom(ref, from));
@@ -73,7 +73,7 @@ async function start(): Promise<void> {
   try {
     who = await checkSession();
   } catch {
-    showNotice("warn", "The tracker could not be reached. Reload the page to try again.");
+    showNotice("The tracker could not be reached. Reload the page to try again.");
   }
   if (!who) return;
   list.renderFooter();

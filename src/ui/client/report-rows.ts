@@ -6,7 +6,7 @@
  */
 import type { ActionView } from "../../actions/view";
 import type { ReportItem } from "../../reports/download";
-import { safePath } from "./cells";
+import { safePath } from "../same-origin";
 import { type Child, h, icon } from "./dom";
 import { num } from "./format";
 import { api } from "./session";

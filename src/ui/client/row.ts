@@ -4,13 +4,11 @@
  */
 import type { ActionView } from "../../actions/view";
 import { actionCell, badge, progressCell, reportCell, timeEl } from "./cells";
-import { type Child, h, icon, plainClick } from "./dom";
+import { h, icon, plainClick, present } from "./dom";
 import { announce } from "./shell";
 
 /** Labels for the stacked layout of narrow screens (the header row is hidden there). */
 const CELL_LABELS = [null, null, null, "Progress", "Requested", "Completed", "Error report"];
-
-const present = (kids: Child[]) => kids.filter((kid): kid is Node | string => !!kid);
 
 /** Copies with the async Clipboard API, or the selection fallback on plain-HTTP origins. */
 async function copyText(text: string): Promise<boolean> {

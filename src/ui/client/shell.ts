@@ -57,11 +57,10 @@ export function setLive(mode: LiveState, text: string): void {
   ui.liveText.textContent = text;
 }
 
-/** The dismissable notice above the list: "info" (nothing found) or "warn" (something went wrong). */
-export function showNotice(kind: "info" | "warn", text: string): void {
-  ui.notice.className = `notice ${kind}`;
+/** The dismissable notice above the list: something went wrong, or was not found. */
+export function showNotice(text: string): void {
   ui.notice.replaceChildren(
-    icon(kind === "info" ? "search" : "completed_with_errors"),
+    icon("completed_with_errors"),
     h("p", null, text),
     h(
       "button",

@@ -18,7 +18,6 @@ export async function findAction(store: ActionStore, wanted: string): Promise<Ac
   const res = await api(`/v1/actions/${encodeURIComponent(ref)}`);
   if (res.status === 404 || res.status === 400) {
     showNotice(
-      "warn",
       `No action ${wanted} was found among yours. Check the reference ID; actions started by someone else are not shown.`,
     );
     return null;
