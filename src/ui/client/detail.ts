@@ -79,9 +79,10 @@ export class DetailView {
       event.preventDefault();
       this.close();
     });
-    // The browser may close a modal itself (an Escape it does not let the page refuse): follow it.
+    // The browser may close a modal itself (an Escape it does not let the page refuse): follow it. The event
+    // comes a task later, so the sheet may be open again by then (Back then Forward): that close is done.
     ui.detail.addEventListener("close", () => {
-      if (this.ref) this.close();
+      if (this.ref && !ui.detail.open) this.close();
     });
     ui.detail.addEventListener("click", (event) => this.onClick(event));
     window.addEventListener("popstate", () => this.followAddress().catch(() => {}));
